@@ -1,0 +1,26 @@
+export type {
+  Backend,
+  BitExpr,
+  Feature,
+  ReadOp,
+  ReadResult,
+  ReadResults,
+  WriteOp,
+  WriteOptions,
+} from './backend.js';
+export { Bitmap, CHUNK_BITS, CHUNK_BYTES } from './bitmap.js';
+export { BackendError, InvalidArgumentError, PorpoiseError, type PorpoiseErrorCode, UnsupportedError } from './errors.js';
+export { bit } from './expr.js';
+export {
+  encodeKeySegment,
+  KEY_SEPARATOR,
+  keyOf,
+  localityGroup,
+  MAX_BIT_OFFSET,
+  MAX_KEY_LENGTH,
+  validateBitOffset,
+  validateKey,
+} from './keys.js';
+export { MemoryBackend, type MemoryBackendOptions } from './memory/memory-backend.js';
+export { RedisBackend, type RedisBackendOptions } from './redis/redis-backend.js';
+export { exprKeys, MAX_EXPRESSION_DEPTH, validateExpr, validateReadOps, validateWriteOps } from './validate.js';
