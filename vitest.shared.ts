@@ -1,11 +1,11 @@
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { UserWorkspaceConfig } from 'vitest/config';
+import type { ViteUserConfig } from 'vitest/config';
 
 const sourceConditions = ['@porpoise/source', 'import', 'module', 'node', 'default'];
 
 /** Per-package vitest settings: tests run against `src/` (no build) via the source condition. */
-export function testConfig({ redis }: { redis: boolean }): UserWorkspaceConfig {
+export function testConfig({ redis }: { redis: boolean }): ViteUserConfig {
   return {
     resolve: { conditions: sourceConditions },
     ssr: { resolve: { conditions: sourceConditions, externalConditions: sourceConditions } },

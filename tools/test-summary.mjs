@@ -22,7 +22,9 @@ for (const file of files.sort()) {
   passed += p;
   failed += f;
   skipped += s;
-  rows.push(`  ${file.replace(/\.json$/, '').padEnd(14)} ${String(p).padStart(5)} passed ${String(f).padStart(3)} failed ${String(s).padStart(4)} skipped`);
+  rows.push(
+    `  ${file.replace(/\.json$/, '').padEnd(14)} ${String(p).padStart(5)} passed ${String(f).padStart(3)} failed ${String(s).padStart(4)} skipped`,
+  );
 }
 console.log('\nPer package:');
 console.log(rows.join('\n'));

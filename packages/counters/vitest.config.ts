@@ -1,4 +1,4 @@
-import { defineProject } from 'vitest/config';
-import { testConfig } from '../../vitest.shared';
+import { defineConfig } from 'vitest/config';
+import { testConfig } from '../../vitest.shared.ts';
 
-export default defineProject(testConfig({ redis: true }));
+export default defineConfig(testConfig({ redis: true }));

@@ -24,9 +24,18 @@ export type BitExpr =
 
 export type WriteOp =
   /** Set (value true, the default) or clear the given bit offsets. */
-  | { readonly op: 'setBits'; readonly key: string; readonly offsets: readonly number[]; readonly value?: boolean }
+  | {
+      readonly op: 'setBits';
+      readonly key: string;
+      readonly offsets: readonly number[];
+      readonly value?: boolean;
+    }
   /** Add integer increments (may be negative) to hash fields; a field that reaches 0 is kept as 0. */
-  | { readonly op: 'increment'; readonly key: string; readonly increments: ReadonlyArray<readonly [string, number]> }
+  | {
+      readonly op: 'increment';
+      readonly key: string;
+      readonly increments: ReadonlyArray<readonly [string, number]>;
+    }
   | { readonly op: 'setAdd'; readonly key: string; readonly members: readonly string[] }
   | { readonly op: 'setRemove'; readonly key: string; readonly members: readonly string[] }
   | { readonly op: 'hllAdd'; readonly key: string; readonly members: readonly string[] }

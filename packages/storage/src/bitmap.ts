@@ -83,7 +83,11 @@ function universeChunk(index: number, bits: number): Chunk | null {
 
 function validateUniverse(bits: unknown): asserts bits is number {
   if (typeof bits !== 'number' || !Number.isInteger(bits) || bits < 0 || bits > MAX_BIT_OFFSET + 1) {
-    throw new InvalidArgumentError('bits', bits, `a NOT universe must be an integer in [0, ${MAX_BIT_OFFSET + 1}]`);
+    throw new InvalidArgumentError(
+      'bits',
+      bits,
+      `a NOT universe must be an integer in [0, ${MAX_BIT_OFFSET + 1}]`,
+    );
   }
 }
 

@@ -15,7 +15,9 @@ export class BackendError extends PorpoiseError {
   }
 
   static override isInstance(error: unknown): error is BackendError {
-    return PorpoiseError.isInstance(error) && (error.code === 'BACKEND_ERROR' || error.code === 'CONNECTION_ERROR');
+    return (
+      PorpoiseError.isInstance(error) && (error.code === 'BACKEND_ERROR' || error.code === 'CONNECTION_ERROR')
+    );
   }
 }
 

@@ -9,7 +9,13 @@ export type {
   WriteOptions,
 } from './backend.js';
 export { Bitmap, CHUNK_BITS, CHUNK_BYTES } from './bitmap.js';
-export { BackendError, InvalidArgumentError, PorpoiseError, type PorpoiseErrorCode, UnsupportedError } from './errors.js';
+export {
+  BackendError,
+  InvalidArgumentError,
+  PorpoiseError,
+  type PorpoiseErrorCode,
+  UnsupportedError,
+} from './errors.js';
 export { bit } from './expr.js';
 export {
   encodeKeySegment,
@@ -23,4 +29,10 @@ export {
 } from './keys.js';
 export { MemoryBackend, type MemoryBackendOptions } from './memory/memory-backend.js';
 export { RedisBackend, type RedisBackendOptions } from './redis/redis-backend.js';
-export { exprKeys, MAX_EXPRESSION_DEPTH, validateExpr, validateReadOps, validateWriteOps } from './validate.js';
+export {
+  exprKeys,
+  MAX_EXPRESSION_DEPTH,
+  validateExpr,
+  validateReadOps,
+  validateWriteOps,
+} from './validate.js';

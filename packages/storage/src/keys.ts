@@ -17,14 +17,21 @@ const ESCAPED_IN_SEGMENT = /[%:{}\u0000-\u0020\u007f]/gu;
 
 /** Percent-encode the characters that have a meaning in keys, so any text is a safe segment. */
 export function encodeKeySegment(text: string): string {
-  return text.replace(ESCAPED_IN_SEGMENT, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+  return text.replace(
+    ESCAPED_IN_SEGMENT,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`,
+  );
 }
 
 /** Join already-safe segments into a key. Each segment must be non-empty and free of `:`. */
 export function keyOf(...segments: string[]): string {
   for (const segment of segments) {
     if (segment.length === 0 || segment.includes(KEY_SEPARATOR)) {
-      throw new InvalidArgumentError('segments', segments, 'each key segment must be non-empty and contain no ":"');
+      throw new InvalidArgumentError(
+        'segments',
+        segments,
+        'each key segment must be non-empty and contain no ":"',
+      );
     }
   }
   const key = segments.join(KEY_SEPARATOR);
@@ -45,7 +52,11 @@ export function validateKey(key: unknown, argument = 'key'): asserts key is stri
     throw new InvalidArgumentError(argument, key, `a key must be at most ${MAX_KEY_LENGTH} characters`);
   }
   if (FORBIDDEN_IN_KEY.test(key)) {
-    throw new InvalidArgumentError(argument, key, 'a key must not contain braces, whitespace or control characters');
+    throw new InvalidArgumentError(
+      argument,
+      key,
+      'a key must not contain braces, whitespace or control characters',
+    );
   }
   if (key.startsWith(KEY_SEPARATOR) || key.endsWith(KEY_SEPARATOR) || key.includes('::')) {
     throw new InvalidArgumentError(argument, key, 'a key must not have empty segments');

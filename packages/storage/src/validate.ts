@@ -10,7 +10,8 @@ import { MAX_BIT_OFFSET, validateBitOffset, validateKey } from './keys.js';
 export const MAX_EXPRESSION_DEPTH = 64;
 
 function validateMembers(members: unknown, argument: string): void {
-  if (!Array.isArray(members)) throw new InvalidArgumentError(argument, members, 'must be an array of strings');
+  if (!Array.isArray(members))
+    throw new InvalidArgumentError(argument, members, 'must be an array of strings');
   for (const member of members) {
     if (typeof member !== 'string' || member.length === 0) {
       throw new InvalidArgumentError(argument, member, 'each member must be a non-empty string');
@@ -20,15 +21,21 @@ function validateMembers(members: unknown, argument: string): void {
 
 function validateKeyList(keys: unknown, argument: string, allowEmpty: boolean): void {
   if (!Array.isArray(keys)) throw new InvalidArgumentError(argument, keys, 'must be an array of keys');
-  if (!allowEmpty && keys.length === 0) throw new InvalidArgumentError(argument, keys, 'must name at least one key');
+  if (!allowEmpty && keys.length === 0)
+    throw new InvalidArgumentError(argument, keys, 'must name at least one key');
   for (const key of keys) validateKey(key, argument);
 }
 
 export function validateExpr(expr: unknown, depth = 0): asserts expr is BitExpr {
   if (depth > MAX_EXPRESSION_DEPTH) {
-    throw new InvalidArgumentError('expr', '(nested)', `expressions may nest at most ${MAX_EXPRESSION_DEPTH} deep`);
+    throw new InvalidArgumentError(
+      'expr',
+      '(nested)',
+      `expressions may nest at most ${MAX_EXPRESSION_DEPTH} deep`,
+    );
   }
-  if (typeof expr !== 'object' || expr === null) throw new InvalidArgumentError('expr', expr, 'not a bit expression');
+  if (typeof expr !== 'object' || expr === null)
+    throw new InvalidArgumentError('expr', expr, 'not a bit expression');
   const e = expr as { op?: unknown; key?: unknown; args?: unknown; bits?: unknown };
   switch (e.op) {
     case 'key':
@@ -52,8 +59,17 @@ export function validateExpr(expr: unknown, depth = 0): asserts expr is BitExpr 
       if (!Array.isArray(e.args) || e.args.length !== 1) {
         throw new InvalidArgumentError('expr.args', e.args, '"not" needs exactly one operand');
       }
-      if (typeof e.bits !== 'number' || !Number.isInteger(e.bits) || e.bits < 0 || e.bits > MAX_BIT_OFFSET + 1) {
-        throw new InvalidArgumentError('expr.bits', e.bits, `must be an integer in [0, ${MAX_BIT_OFFSET + 1}]`);
+      if (
+        typeof e.bits !== 'number' ||
+        !Number.isInteger(e.bits) ||
+        e.bits < 0 ||
+        e.bits > MAX_BIT_OFFSET + 1
+      ) {
+        throw new InvalidArgumentError(
+          'expr.bits',
+          e.bits,
+          `must be an integer in [0, ${MAX_BIT_OFFSET + 1}]`,
+        );
       }
       validateExpr(e.args[0], depth + 1);
       return;
@@ -69,7 +85,10 @@ export function exprKeys(expr: BitExpr, into: string[] = []): string[] {
   return into;
 }
 
-export function validateWriteOps(ops: unknown, options: WriteOptions = {}): asserts ops is readonly WriteOp[] {
+export function validateWriteOps(
+  ops: unknown,
+  options: WriteOptions = {},
+): asserts ops is readonly WriteOp[] {
   if (!Array.isArray(ops)) throw new InvalidArgumentError('ops', ops, 'must be an array of write operations');
   if (options.unlessExists !== undefined) {
     if (!options.atomic) {
@@ -78,12 +97,14 @@ export function validateWriteOps(ops: unknown, options: WriteOptions = {}): asse
     validateKey(options.unlessExists, 'options.unlessExists');
   }
   for (const op of ops as unknown[]) {
-    if (typeof op !== 'object' || op === null) throw new InvalidArgumentError('op', op, 'not a write operation');
+    if (typeof op !== 'object' || op === null)
+      throw new InvalidArgumentError('op', op, 'not a write operation');
     const o = op as Record<string, unknown>;
     switch (o.op) {
       case 'setBits': {
         validateKey(o.key);
-        if (!Array.isArray(o.offsets)) throw new InvalidArgumentError('offsets', o.offsets, 'must be an array');
+        if (!Array.isArray(o.offsets))
+          throw new InvalidArgumentError('offsets', o.offsets, 'must be an array');
         for (const offset of o.offsets) validateBitOffset(offset);
         if (o.value !== undefined && typeof o.value !== 'boolean') {
           throw new InvalidArgumentError('value', o.value, 'must be a boolean');
@@ -127,7 +148,8 @@ export function validateWriteOps(ops: unknown, options: WriteOptions = {}): asse
         break;
       case 'storeCardinality':
         validateKey(o.key);
-        if (o.kind !== 'set' && o.kind !== 'hll') throw new InvalidArgumentError('kind', o.kind, 'must be "set" or "hll"');
+        if (o.kind !== 'set' && o.kind !== 'hll')
+          throw new InvalidArgumentError('kind', o.kind, 'must be "set" or "hll"');
         validateKeyList(o.sources, 'sources', false);
         break;
       case 'delete':
@@ -148,7 +170,8 @@ export function validateWriteOps(ops: unknown, options: WriteOptions = {}): asse
 export function validateReadOps(ops: unknown): asserts ops is readonly ReadOp[] {
   if (!Array.isArray(ops)) throw new InvalidArgumentError('ops', ops, 'must be an array of read operations');
   for (const op of ops as unknown[]) {
-    if (typeof op !== 'object' || op === null) throw new InvalidArgumentError('op', op, 'not a read operation');
+    if (typeof op !== 'object' || op === null)
+      throw new InvalidArgumentError('op', op, 'not a read operation');
     const o = op as Record<string, unknown>;
     switch (o.op) {
       case 'getBit':

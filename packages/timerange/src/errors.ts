@@ -24,7 +24,8 @@ export class PorpoiseError extends Error {
 }
 
 function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
+  if (typeof value === 'string')
+    return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
   if (typeof value === 'number') return Object.is(value, -0) ? '-0' : String(value);
   if (typeof value === 'bigint') return `${value}n`;
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString();
@@ -33,7 +34,11 @@ function describe(value: unknown): string {
   if (typeof value === 'function') return 'a function';
   try {
     const json = JSON.stringify(value);
-    return json === undefined ? Object.prototype.toString.call(value) : json.length > 80 ? `${json.slice(0, 77)}...` : json;
+    return json === undefined
+      ? Object.prototype.toString.call(value)
+      : json.length > 80
+        ? `${json.slice(0, 77)}...`
+        : json;
   } catch {
     return Object.prototype.toString.call(value);
   }

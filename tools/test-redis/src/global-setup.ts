@@ -82,7 +82,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
   if (!commandExists('redis-server') || !commandExists('redis-cli')) {
     if (process.env.CI === 'true') {
-      throw new Error('test-redis: redis-server is not installed, and CI=true requires the Redis suites to run');
+      throw new Error(
+        'test-redis: redis-server is not installed, and CI=true requires the Redis suites to run',
+      );
     }
     const line = '!'.repeat(78);
     console.warn(

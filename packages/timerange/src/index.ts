@@ -1,0 +1,17 @@
+export type { Bucket } from './bucket.js';
+export { InvalidArgumentError, PorpoiseError, type PorpoiseErrorCode } from './errors.js';
+export type { Instant, TimeInput } from './inputs.js';
+export { BucketKeyer } from './keyer.js';
+export {
+  bucketOf,
+  dayrange,
+  hourrange,
+  minuterange,
+  monthrange,
+  type RangeOptions,
+  range,
+  TimeRange,
+  weekrange,
+  yearrange,
+} from './range.js';
+export { divides, isFiner, isUnit, UNITS, type Unit, type WeekStart } from './units.js';
