@@ -1,0 +1,1 @@
+export { type ConformanceOptions, runBackendConformance, runNamespaceIsolation } from './conformance.js';
