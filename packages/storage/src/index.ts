@@ -28,7 +28,7 @@ export {
   validateKey,
 } from './keys.js';
 export { MemoryBackend, type MemoryBackendOptions } from './memory/memory-backend.js';
-// export { RedisBackend, type RedisBackendOptions } from './redis/redis-backend.js';
+export { RedisBackend, type RedisBackendOptions } from './redis/redis-backend.js';
 export {
   exprKeys,
   MAX_EXPRESSION_DEPTH,

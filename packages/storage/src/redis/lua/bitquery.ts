@@ -1,0 +1,196 @@
+/**
+ * bitquery: evaluate a bit expression over chunked bitmaps, chunk by chunk, server-side.
+ *
+ * KEYS: the index zsets of the expression's leaf bitmaps (KEYS[i] is leaf i).
+ * ARGV[1]: 'count' or 'bytes'.
+ * ARGV[2]: a temporary key name in the leaves' slot; temporaries are ARGV[2]..n.
+ * ARGV[3]: the chunk size in bits.
+ * ARGV[4..]: the expression in postfix: 'k' i | 'and' n | 'or' n | 'xor' n | 'andnot' | 'not' bits.
+ * Returns: 'count' -> the number of set bits; 'bytes' -> a flat array index1, bytes1, index2, ...
+ *
+ * Empty and all-ones chunks are handled symbolically, so NOT over a 2^32 universe costs no
+ * memory for chunks the operand never touched. Every temporary key gets a 60 s expiry the
+ * moment it is created and is deleted before the chunk's evaluation ends.
+ */
+import { TYPE_OF } from './includes.js';
+
+export const BITQUERY = `${TYPE_OF}
+local mode = ARGV[1]
+local tmpBase = ARGV[2]
+local chunkBits = tonumber(ARGV[3])
+local chunkBytes = chunkBits / 8
+for i = 1, #KEYS do
+  local t = typeOf(KEYS[i])
+  if t ~= 'zset' and t ~= 'none' then
+    return fail('WRONGTYPE Operation against a key holding the wrong kind of value')
+  end
+end
+
+local program = {}
+for i = 4, #ARGV do program[#program + 1] = ARGV[i] end
+
+-- Candidate chunks: every chunk of any leaf, and every chunk below the widest NOT universe.
+local candidates = {}
+local maxUniverse = 0
+for i = 1, #KEYS do
+  for _, member in ipairs(redis.call('ZRANGE', KEYS[i], 0, -1)) do candidates[tonumber(member)] = true end
+end
+local p = 1
+while p <= #program do
+  if program[p] == 'not' then
+    local bits = tonumber(program[p + 1])
+    if bits > maxUniverse then maxUniverse = bits end
+  end
+  p = p + 2
+  if program[p - 2] == 'andnot' then p = p - 1 end
+end
+local universeChunks = math.ceil(maxUniverse / chunkBits)
+for c = 0, universeChunks - 1 do candidates[c] = true end
+local order = {}
+for c in pairs(candidates) do order[#order + 1] = c end
+table.sort(order)
+
+local temps = {}
+local tmpCount = 0
+local fullKey = nil
+local function newTemp()
+  tmpCount = tmpCount + 1
+  local name = tmpBase .. tmpCount
+  temps[#temps + 1] = name
+  return name
+end
+local function fullChunk()
+  if fullKey == nil then
+    fullKey = tmpBase .. 'full'
+    redis.call('SET', fullKey, string.rep('\\255', chunkBytes), 'PX', 60000)
+  end
+  return fullKey
+end
+local function bitop(op, sources)
+  -- BITOP slows sharply past 16 sources: fold wide operations in steps of 16.
+  local acc = nil
+  local i = 1
+  while i <= #sources do
+    local batch = {}
+    if acc then batch[1] = acc end
+    while #batch < 16 and i <= #sources do batch[#batch + 1] = sources[i]; i = i + 1 end
+    local dest = newTemp()
+    redis.call('BITOP', op, dest, unpack(batch))
+    redis.call('PEXPIRE', dest, 60000)
+    acc = dest
+  end
+  return acc
+end
+
+-- A value is false (empty chunk), true (all ones) or a key name holding the chunk.
+local function evaluate(c)
+  local stack = {}
+  local q = 1
+  while q <= #program do
+    local token = program[q]
+    if token == 'k' then
+      local key = KEYS[tonumber(program[q + 1])]
+      if redis.call('ZSCORE', key, c) then stack[#stack + 1] = key .. ':c' .. c else stack[#stack + 1] = false end
+      q = q + 2
+    elseif token == 'and' or token == 'or' or token == 'xor' then
+      local n = tonumber(program[q + 1])
+      local args = {}
+      for i = #stack - n + 1, #stack do args[#args + 1] = stack[i] end
+      for i = 1, n do stack[#stack] = nil end
+      local result
+      if token == 'and' then
+        local keys = {}
+        result = true
+        for _, v in ipairs(args) do
+          if v == false then result = false; break end
+          if v ~= true then keys[#keys + 1] = v end
+        end
+        if result ~= false and #keys > 0 then result = (#keys == 1) and keys[1] or bitop('AND', keys) end
+      elseif token == 'or' then
+        local keys = {}
+        result = false
+        for _, v in ipairs(args) do
+          if v == true then result = true; break end
+          if v ~= false then keys[#keys + 1] = v end
+        end
+        if result ~= true and #keys > 0 then result = (#keys == 1) and keys[1] or bitop('OR', keys) end
+      else
+        local keys = {}
+        local flip = false
+        for _, v in ipairs(args) do
+          if v == true then flip = not flip elseif v ~= false then keys[#keys + 1] = v end
+        end
+        if #keys == 0 then result = flip
+        else
+          if flip then keys[#keys + 1] = fullChunk() end
+          result = (#keys == 1) and keys[1] or bitop('XOR', keys)
+        end
+      end
+      stack[#stack + 1] = result
+      q = q + 2
+    elseif token == 'andnot' then
+      local right = stack[#stack]
+      local left = stack[#stack - 1]
+      stack[#stack] = nil
+      stack[#stack] = nil
+      local result
+      if left == false or right == true then result = false
+      elseif right == false then result = left
+      else
+        local l = left
+        if l == true then l = fullChunk() end
+        -- l AND NOT r == l XOR (l AND r), whatever the string lengths.
+        result = bitop('XOR', { l, bitop('AND', { l, right }) })
+      end
+      stack[#stack + 1] = result
+      q = q + 1
+    else -- 'not'
+      local bits = tonumber(program[q + 1])
+      local inner = stack[#stack]
+      stack[#stack] = nil
+      local first = c * chunkBits
+      local universe
+      if first >= bits then universe = false
+      elseif first + chunkBits <= bits then universe = true
+      else
+        local within = bits - first
+        local bytes = string.rep('\\255', math.floor(within / 8))
+        if within % 8 > 0 then bytes = bytes .. string.char(256 - 2 ^ (8 - within % 8)) end
+        universe = newTemp()
+        redis.call('SET', universe, bytes, 'PX', 60000)
+      end
+      local result
+      if universe == false or inner == true then result = false
+      elseif inner == false then result = universe
+      else
+        local u = universe
+        if u == true then u = fullChunk() end
+        result = bitop('XOR', { u, bitop('AND', { u, inner }) })
+      end
+      stack[#stack + 1] = result
+      q = q + 2
+    end
+  end
+  return stack[1]
+end
+
+local total = 0
+local out = {}
+for _, c in ipairs(order) do
+  local value = evaluate(c)
+  if value == true then
+    if mode == 'count' then total = total + chunkBits
+    else out[#out + 1] = c; out[#out + 1] = string.rep('\\255', chunkBytes) end
+  elseif value ~= false then
+    if mode == 'count' then total = total + redis.call('BITCOUNT', value)
+    else
+      local bytes = redis.call('GET', value)
+      if bytes and redis.call('BITCOUNT', value) > 0 then out[#out + 1] = c; out[#out + 1] = bytes end
+    end
+  end
+  if #temps > 0 then redis.call('DEL', unpack(temps)); temps = {} end
+end
+if fullKey then redis.call('DEL', fullKey) end
+if mode == 'count' then return total end
+return out
+`;

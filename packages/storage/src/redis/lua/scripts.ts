@@ -1,0 +1,128 @@
+/**
+ * Small Lua scripts for the operations that must check a type or touch a bitmap's chunks
+ * in one step. Each opens with the KEYS/ARGV it takes and what it returns.
+ */
+import { TYPE_OF } from './includes.js';
+
+const WRONGTYPE = `fail('WRONGTYPE Operation against a key holding the wrong kind of value')`;
+
+/**
+ * clearbits: clear bits of a chunked bitmap without creating missing chunks.
+ * KEYS[1]: the bitmap's index zset. ARGV: chunk index, relative offset, chunk index, ...
+ * Returns: 0.
+ */
+export const CLEARBITS = `${TYPE_OF}
+local t = typeOf(KEYS[1])
+if t == 'none' then return 0 end
+if t ~= 'zset' then return ${WRONGTYPE} end
+for i = 1, #ARGV, 2 do
+  if redis.call('ZSCORE', KEYS[1], ARGV[i]) then
+    redis.call('SETBIT', KEYS[1] .. ':c' .. ARGV[i], ARGV[i + 1], 0)
+  end
+end
+return 0
+`;
+
+/**
+ * getbit: one bit of a chunked bitmap.
+ * KEYS[1]: the index zset. ARGV[1]: chunk index. ARGV[2]: relative offset. Returns: 0 or 1.
+ */
+export const GETBIT = `${TYPE_OF}
+local t = typeOf(KEYS[1])
+if t == 'none' then return 0 end
+if t ~= 'zset' then return ${WRONGTYPE} end
+return redis.call('GETBIT', KEYS[1] .. ':c' .. ARGV[1], ARGV[2])
+`;
+
+/**
+ * chunks: every chunk of a bitmap, for client-side evaluation across cluster slots.
+ * KEYS[1]: the index zset. Returns: a flat array index1, bytes1, ... (WRONGTYPE for non-bitmaps).
+ */
+export const CHUNKS = `${TYPE_OF}
+local t = typeOf(KEYS[1])
+if t == 'none' then return {} end
+if t ~= 'zset' then return ${WRONGTYPE} end
+local out = {}
+for _, c in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  local bytes = redis.call('GET', KEYS[1] .. ':c' .. c)
+  if bytes then out[#out + 1] = tonumber(c); out[#out + 1] = bytes end
+end
+return out
+`;
+
+/**
+ * del: delete keys, with the chunks of any bitmap among them.
+ * KEYS: the keys. Returns: 0.
+ */
+export const DEL = `${TYPE_OF}
+for _, key in ipairs(KEYS) do
+  if typeOf(key) == 'zset' then
+    for _, c in ipairs(redis.call('ZRANGE', key, 0, -1)) do redis.call('DEL', key .. ':c' .. c) end
+  end
+  redis.call('DEL', key)
+end
+return 0
+`;
+
+/**
+ * expire: expire a key, with the chunks of a bitmap.
+ * KEYS[1]: the key. ARGV[1]: milliseconds. Returns: 0.
+ */
+export const EXPIRE = `${TYPE_OF}
+if typeOf(KEYS[1]) == 'zset' then
+  for _, c in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do redis.call('PEXPIRE', KEYS[1] .. ':c' .. c, ARGV[1]) end
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return 0
+`;
+
+/**
+ * max: raise an integer value to ARGV[1] if it is lower or absent, keeping its expiry.
+ * KEYS[1]: the value. ARGV[1]: the integer. Returns: 1 if raised, 0 otherwise.
+ */
+export const MAX = `
+local current = redis.call('GET', KEYS[1])
+if current then
+  if not string.match(tostring(current), '^%-?%d+$') then return fail('ERR value is not an integer') end
+  if tonumber(current) >= tonumber(ARGV[1]) then return 0 end
+  redis.call('SET', KEYS[1], ARGV[1], 'KEEPTTL')
+else
+  redis.call('SET', KEYS[1], ARGV[1])
+end
+return 1
+`;
+
+/**
+ * hgetall: a hash as a flat field/value array (a script reply is never turned into a JS
+ * object by the client, so fields like __proto__ survive).
+ * KEYS[1]: the hash. Returns: field1, value1, ...
+ */
+export const HGETALL = `${TYPE_OF}
+local t = typeOf(KEYS[1])
+if t ~= 'hash' and t ~= 'none' then return ${WRONGTYPE} end
+return redis.call('HGETALL', KEYS[1])
+`;
+
+/**
+ * unioncard: cardinality of a union of sets (without sending the members anywhere).
+ * KEYS: the sets. Returns: the count.
+ */
+export const UNIONCARD = `
+if #KEYS == 1 then return redis.call('SCARD', KEYS[1]) end
+return #redis.call('SUNION', unpack(KEYS))
+`;
+
+/**
+ * storecard: store the cardinality of a union of sets or HyperLogLogs as a value.
+ * KEYS[1]: destination. KEYS[2..]: sources. ARGV[1]: 'set' or 'hll'. Returns: the count.
+ */
+export const STORECARD = `
+local sources = {}
+for i = 2, #KEYS do sources[#sources + 1] = KEYS[i] end
+local n
+if ARGV[1] == 'hll' then n = redis.call('PFCOUNT', unpack(sources))
+elseif #sources == 1 then n = redis.call('SCARD', sources[1])
+else n = #redis.call('SUNION', unpack(sources)) end
+redis.call('SET', KEYS[1], string.format('%d', n))
+return n
+`;
