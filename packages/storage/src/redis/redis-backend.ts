@@ -584,11 +584,7 @@ export class RedisBackend implements Backend {
           break;
         }
         case 'increment':
-          push(
-            'hincr',
-            indexOf(op.key),
-            op.increments.flatMap(([field, by]) => [field, by]),
-          );
+          push('hincr', indexOf(op.key), op.increments.flat());
           break;
         case 'setAdd':
         case 'setRemove':

@@ -71,16 +71,14 @@ export function runBackendConformance(
 ): void {
   describe(`Backend conformance: ${name}`, () => {
     let backend: Backend;
-    beforeEach(async () => {
+    beforeEach(async (ctx) => {
+      const reason = options.knownDeviations?.[ctx.task.name];
+      if (reason !== undefined) ctx.skip(`${name}: ${reason}`);
       backend = await makeBackend();
     });
     afterEach(async () => {
-      await backend.close();
-    });
-
-    beforeEach((ctx) => {
-      const reason = options.knownDeviations?.[ctx.task.name];
-      if (reason !== undefined) ctx.skip(`${name}: ${reason}`);
+      await backend?.close();
+      backend = undefined as unknown as Backend;
     });
 
     const requires = async (ctx: TestContext, feature: Feature) => {

@@ -1,0 +1,178 @@
+import { clusterClient, hasRedis, redisClient, uniquePrefix } from '@porpoise/test-redis';
+import type { Cluster, Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BackendError, bit, InvalidArgumentError, MemoryBackend, RedisBackend } from '../src/index.js';
+
+async function rawKeys(client: Redis, pattern: string): Promise<string[]> {
+  const keys: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, batch] = await client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    cursor = next;
+    keys.push(...batch);
+  } while (cursor !== '0');
+  return keys.sort();
+}
+
+describe.skipIf(!hasRedis())('RedisBackend layout and safety on a real redis-server', () => {
+  let client: Redis;
+  beforeAll(() => {
+    client = redisClient();
+  });
+  afterAll(async () => {
+    await client.quit();
+  });
+
+  it('stores a logical key under its prefix with the locality group as hash tag', async () => {
+    const prefix = uniquePrefix();
+    const backend = new RedisBackend(client, { prefix });
+    await backend.write([
+      { op: 'set', key: 'events:meta:maxid', value: '1' },
+      { op: 'setBits', key: 'events:e:login:day:20261124', offsets: [1, 70_000] },
+    ]);
+    expect(await rawKeys(client, `${prefix}:*`)).toEqual([
+      `${prefix}:events:e:login:day:{20261124}`,
+      `${prefix}:events:e:login:day:{20261124}:c0`,
+      `${prefix}:events:e:login:day:{20261124}:c1`,
+      `${prefix}:events:meta:{maxid}`,
+    ]);
+    expect(await backend.keys()).toEqual(['events:e:login:day:20261124', 'events:meta:maxid']);
+  });
+
+  it('keeps a bitmap holding only id 2^32-1 small', async () => {
+    const prefix = uniquePrefix();
+    const backend = new RedisBackend(client, { prefix });
+    await backend.write([{ op: 'setBits', key: 'b:top', offsets: [2 ** 32 - 1] }]);
+    let bytes = 0;
+    for (const key of await rawKeys(client, `${prefix}:*`)) bytes += (await client.memory('USAGE', key)) ?? 0;
+    expect(bytes).toBeLessThan(64 * 1024);
+  });
+
+  it('leaves no temporary key behind after queries, including failed ones', async () => {
+    const prefix = uniquePrefix();
+    const backend = new RedisBackend(client, { prefix });
+    await backend.write([
+      { op: 'setBits', key: 'x:g', offsets: [1, 2, 100_000] },
+      { op: 'setBits', key: 'y:g', offsets: [2, 3] },
+      { op: 'setAdd', key: 's:g', members: ['a'] },
+    ]);
+    await backend.read([
+      { op: 'bitCount', expr: bit.xor(bit.key('x:g'), bit.not(bit.key('y:g'), 200_000)) },
+      { op: 'bitmap', expr: bit.andNot(bit.or(bit.key('x:g'), bit.key('y:g')), bit.key('y:g')) },
+    ]);
+    await expect(
+      backend.read([{ op: 'bitCount', expr: bit.and(bit.key('x:g'), bit.key('s:g')) }]),
+    ).rejects.toThrow(/WRONGTYPE/);
+    expect((await rawKeys(client, `${prefix}:*`)).filter((k) => k.includes(':tmp:'))).toEqual([]);
+  });
+
+  it('never reads or deletes keys of another prefix or un-prefixed keys', async () => {
+    const a = new RedisBackend(client, { prefix: uniquePrefix('a') });
+    const foreign = `foreign-${uniquePrefix()}`;
+    await client.set(foreign, 'keep');
+    await client.set(`${a.prefix}x`, 'keep');
+    await a.write([{ op: 'delete', keys: [foreign, `${a.prefix}x`] }]);
+    expect(await a.keys()).toEqual([]);
+    expect(await client.get(foreign)).toBe('keep');
+    expect(await client.get(`${a.prefix}x`)).toBe('keep');
+    await client.del(foreign, `${a.prefix}x`);
+  });
+
+  it('refuses an invalid prefix', () => {
+    expect(() => new RedisBackend(client, { prefix: 'a:b' })).toThrow(InvalidArgumentError);
+    expect(() => new RedisBackend(client, { prefix: '' })).toThrow(/prefix/);
+  });
+
+  it('gives HyperLogLog estimates identical to the memory backend', async () => {
+    const redis = new RedisBackend(client, { prefix: uniquePrefix() });
+    const memory = new MemoryBackend();
+    for (const size of [1, 7, 100, 1000, 5000, 50_000]) {
+      const members = Array.from({ length: size }, (_, i) => `member-${size}-${i}`);
+      const ops = [{ op: 'hllAdd' as const, key: `h:${size}`, members }];
+      await redis.write(ops);
+      await memory.write(ops);
+      const [fromRedis] = await redis.read([{ op: 'hllCount', keys: [`h:${size}`] }]);
+      const [fromMemory] = await memory.read([{ op: 'hllCount', keys: [`h:${size}`] }]);
+      expect(fromMemory).toBe(fromRedis);
+    }
+  });
+
+  it('rejects with a CONNECTION_ERROR when the server is unreachable', async () => {
+    const backend = RedisBackend.fromUrl('redis://127.0.0.1:1', { redis: { connectTimeout: 500 } });
+    const started = Date.now();
+    const error = await backend.read([{ op: 'get', key: 'k' }]).catch((e: unknown) => e);
+    expect(BackendError.isInstance(error)).toBe(true);
+    expect((error as BackendError).code).toBe('CONNECTION_ERROR');
+    expect(Date.now() - started).toBeLessThan(10_000);
+    await backend.close();
+  });
+});
+
+describe.skipIf(!hasRedis())('RedisBackend on the 3-node cluster', () => {
+  let client: Cluster;
+  beforeAll(() => {
+    client = clusterClient();
+  });
+  afterAll(async () => {
+    await client.quit();
+  });
+
+  it('spreads a workload over all three nodes', async () => {
+    const prefix = uniquePrefix();
+    const backend = new RedisBackend(client, { prefix });
+    const ops = Array.from({ length: 48 }, (_, hour) => ({
+      op: 'setBits' as const,
+      key: `events:e:login:hour:20261124${String(hour).padStart(2, '0')}`,
+      offsets: [hour],
+    }));
+    await backend.write(ops);
+    const perNode = await Promise.all(
+      client.nodes('master').map(async (node) => (await rawKeys(node, `${prefix}:*`)).length),
+    );
+    console.log(`cluster key spread for 48 hourly bitmaps: ${perNode.join(' / ')}`);
+    expect(perNode).toHaveLength(3);
+    for (const count of perNode) expect(count).toBeGreaterThan(0);
+    expect(await backend.keys()).toHaveLength(48);
+  });
+
+  it('answers expressions across slots exactly like a standalone server', async () => {
+    const backend = new RedisBackend(client, { prefix: uniquePrefix() });
+    await backend.write([
+      { op: 'setBits', key: 'e:a:day:20261123', offsets: [1, 2, 3, 70_000] },
+      { op: 'setBits', key: 'e:b:day:20261124', offsets: [2, 3, 4] },
+    ]);
+    const expr = bit.andNot(
+      bit.or(bit.key('e:a:day:20261123'), bit.key('e:b:day:20261124')),
+      bit.key('e:b:day:20261124'),
+    );
+    const [count, bitmap] = await backend.read([
+      { op: 'bitCount', expr },
+      { op: 'bitmap', expr },
+    ]);
+    expect(count).toBe(2);
+    expect(bitmap.toArray()).toEqual([1, 70_000]);
+  });
+
+  it('refuses an atomic write across locality groups', async () => {
+    const backend = new RedisBackend(client, { prefix: uniquePrefix() });
+    const write = backend.write(
+      [
+        { op: 'set', key: 'a:1', value: 'x' },
+        { op: 'set', key: 'a:2', value: 'y' },
+      ],
+      { atomic: true },
+    );
+    await expect(write).rejects.toSatisfy((e: unknown) => InvalidArgumentError.isInstance(e));
+    expect(await backend.keys()).toEqual([]);
+  });
+
+  it('merges HyperLogLogs across slots', async () => {
+    const backend = new RedisBackend(client, { prefix: uniquePrefix() });
+    await backend.write([
+      { op: 'hllAdd', key: 'h:1', members: ['a', 'b', 'c'] },
+      { op: 'hllAdd', key: 'h:2', members: ['c', 'd'] },
+    ]);
+    expect(await backend.read([{ op: 'hllCount', keys: ['h:1', 'h:2', 'h:3'] }])).toEqual([4]);
+    expect(await backend.keys()).toEqual(['h:1', 'h:2']);
+  });
+});
