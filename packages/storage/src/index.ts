@@ -9,6 +9,7 @@ export type {
   WriteOptions,
 } from './backend.js';
 export { Bitmap, CHUNK_BITS, CHUNK_BYTES } from './bitmap.js';
+export { Coalescer } from './coalesce.js';
 export {
   BackendError,
   InvalidArgumentError,
@@ -28,7 +29,15 @@ export {
   validateKey,
 } from './keys.js';
 export { MemoryBackend, type MemoryBackendOptions } from './memory/memory-backend.js';
+export { MAX_NAME_LENGTH, validateName, validateNamespace } from './names.js';
 export { RedisBackend, type RedisBackendOptions } from './redis/redis-backend.js';
+export {
+  checkRange,
+  type ResolvedSeriesOptions,
+  recordingTime,
+  resolveSeriesOptions,
+  type SeriesOptions,
+} from './series.js';
 export {
   exprKeys,
   MAX_EXPRESSION_DEPTH,

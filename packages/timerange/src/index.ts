@@ -1,6 +1,6 @@
 export type { Bucket } from './bucket.js';
 export { InvalidArgumentError, PorpoiseError, type PorpoiseErrorCode } from './errors.js';
-export type { Instant, TimeInput } from './inputs.js';
+export { type Instant, instantMs as toEpochMs, type TimeInput } from './inputs.js';
 export { BucketKeyer } from './keyer.js';
 export {
   bucketOf,
@@ -14,4 +14,5 @@ export {
   weekrange,
   yearrange,
 } from './range.js';
+export { bucketsWithin, resolutionFor, validateResolutions } from './resolution.js';
 export { divides, isFiner, isUnit, UNITS, type Unit, type WeekStart } from './units.js';

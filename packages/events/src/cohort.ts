@@ -1,0 +1,83 @@
+import { type BitExpr, bit, checkRange } from '@porpoise/storage';
+import { type Bucket, bucketOf, InvalidArgumentError, type TimeRange } from '@porpoise/timerange';
+import { Events } from './events.js';
+import { EventQuery, universeOf } from './query.js';
+
+export interface CohortOptions {
+  /** Who enters a cohort in a bucket (e.g. signups). */
+  cohort: EventQuery;
+  /** What counts as retained in a later bucket (e.g. active). */
+  activity: EventQuery;
+  /** The cohort buckets. */
+  range: TimeRange;
+  /** How many following periods to follow each cohort. Default 12. */
+  periods?: number;
+}
+
+export interface CohortRow {
+  bucket: Bucket;
+  size: number;
+  /** retained[k-1]: members who did `activity` k periods after their cohort bucket. */
+  retained: number[];
+  /** retained / size (0 for an empty cohort). */
+  rates: number[];
+}
+
+/**
+ * The retention table: for each cohort bucket, its size and how many of its members did
+ * `activity` in each following period that has started by now. All counts in one read.
+ */
+export async function cohort(options: CohortOptions, events?: Events): Promise<CohortRow[]> {
+  const { cohort: who, activity, range } = options ?? ({} as CohortOptions);
+  const periods = options?.periods ?? 12;
+  if (!(who instanceof EventQuery)) throw new InvalidArgumentError('cohort', who, 'must be an EventQuery');
+  if (!(activity instanceof EventQuery))
+    throw new InvalidArgumentError('activity', activity, 'must be an EventQuery');
+  if (!Number.isSafeInteger(periods) || periods < 0 || periods > 1000) {
+    throw new InvalidArgumentError('periods', periods, 'must be an integer in [0, 1000]');
+  }
+  const context = EventQuery.contextOf(who);
+  if (EventQuery.contextOf(activity) !== context || (events && Events.context(events) !== context)) {
+    throw new InvalidArgumentError(
+      'activity',
+      'EventQuery',
+      'cohort and activity must come from the same Events',
+    );
+  }
+  checkRange(range, context.options);
+  const now = context.options.now().getTime();
+  const buckets = [...range];
+  const following: Bucket[] = [];
+  let cursor = range.endMs;
+  for (let k = 0; k < periods; k++) {
+    const next = bucketOf(cursor, range.unit, context.options);
+    if (next.startMs > now) break;
+    following.push(next);
+    cursor = next.endMs;
+  }
+  const timeline = [...buckets, ...following];
+  // Cohorts past the end of the range still follow into later buckets (the triangle).
+  const universe = await universeOf([who, activity], context);
+  const ops: Array<{ op: 'bitCount'; expr: BitExpr }> = [];
+  const layout: Array<{ row: number; k: number }> = [];
+  buckets.forEach((bucket, i) => {
+    const members = who.expression(bucket, universe);
+    ops.push({ op: 'bitCount', expr: members });
+    layout.push({ row: i, k: 0 });
+    for (let k = 1; k <= periods; k++) {
+      const later = timeline[i + k];
+      if (!later || later.startMs > now) break;
+      ops.push({ op: 'bitCount', expr: bit.and(members, activity.expression(later, universe)) });
+      layout.push({ row: i, k });
+    }
+  });
+  const counts = await context.backend.read(ops);
+  const rows: CohortRow[] = buckets.map((bucket) => ({ bucket, size: 0, retained: [], rates: [] }));
+  layout.forEach(({ row, k }, i) => {
+    const r = rows[row]!;
+    if (k === 0) r.size = counts[i]!;
+    else r.retained.push(counts[i]!);
+  });
+  for (const r of rows) r.rates = r.retained.map((n) => (r.size === 0 ? 0 : n / r.size));
+  return rows;
+}

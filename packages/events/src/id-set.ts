@@ -1,0 +1,30 @@
+import type { Bitmap } from '@porpoise/storage';
+import type { Bucket } from '@porpoise/timerange';
+
+/** The ids of one query answer, backed by the bitmap bytes (no JS Set of millions of numbers). */
+export class IdSet implements Iterable<number> {
+  readonly bucket: Bucket | null;
+  readonly #bitmap: Bitmap;
+
+  constructor(bucket: Bucket | null, bitmap: Bitmap) {
+    this.bucket = bucket;
+    this.#bitmap = bitmap;
+  }
+
+  get size(): number {
+    return this.#bitmap.size;
+  }
+
+  has(id: number): boolean {
+    return this.#bitmap.has(id);
+  }
+
+  [Symbol.iterator](): Iterator<number> {
+    return this.#bitmap[Symbol.iterator]();
+  }
+
+  /** Ids in ascending order. */
+  toArray(): number[] {
+    return this.#bitmap.toArray();
+  }
+}

@@ -1,0 +1,33 @@
+/** Validation of user-facing names and namespaces, shared by the packages built on storage. */
+import { InvalidArgumentError } from './errors.js';
+
+export const MAX_NAME_LENGTH = 200;
+const CONTROL = /[\u0000-\u001f\u007f]/u;
+const NAMESPACE = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/**
+ * A user-supplied name (event name, counter key, bucket label, counter id): a non-empty
+ * string of at most 200 characters without control characters. Any other character is
+ * allowed; keys encode it (`encodeKeySegment`), so names cannot collide.
+ */
+export function validateName(value: unknown, argument: string): asserts value is string {
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new InvalidArgumentError(argument, value, 'must be a non-empty string');
+  }
+  if (value.length > MAX_NAME_LENGTH) {
+    throw new InvalidArgumentError(argument, value, `must be at most ${MAX_NAME_LENGTH} characters`);
+  }
+  if (CONTROL.test(value))
+    throw new InvalidArgumentError(argument, value, 'must not contain control characters');
+}
+
+/** A namespace (`prefix` option): 1-64 characters of A-Z, a-z, 0-9, `_`, `.`, `-`. */
+export function validateNamespace(value: unknown, argument = 'prefix'): asserts value is string {
+  if (typeof value !== 'string' || !NAMESPACE.test(value)) {
+    throw new InvalidArgumentError(
+      argument,
+      value,
+      'must be 1-64 characters of A-Z, a-z, 0-9, "_", "." or "-"',
+    );
+  }
+}
