@@ -1,5 +1,5 @@
 import { type Backend, MemoryBackend } from '@porpoise/storage';
-import { describeEachBackend } from '@porpoise/test-redis/backends';
+import { describeEachBackend } from '@porpoise/test-backends';
 import { dayrange, hourrange, monthrange, weekrange } from '@porpoise/timerange';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { Counters, InvalidArgumentError } from '../src/index.js';

@@ -3,10 +3,10 @@
  * 3-node cluster when installed; ioredis-mock on request. Each test gets a fresh namespace.
  */
 import { type Backend, MemoryBackend, RedisBackend } from '@porpoise/storage';
+import { clusterClient, hasRedis, redisClient, uniquePrefix } from '@porpoise/test-redis';
 import type { Cluster, Redis } from 'ioredis';
 import RedisMock from 'ioredis-mock';
 import { afterAll, beforeAll, describe } from 'vitest';
-import { clusterClient, hasRedis, redisClient, uniquePrefix } from './index.js';
 
 export type BackendKind = 'memory' | 'redis' | 'redis-cluster' | 'ioredis-mock';
 
