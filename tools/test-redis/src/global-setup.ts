@@ -46,7 +46,10 @@ async function freePort(taken: Set<number>): Promise<number> {
 }
 
 function redisCli(port: number, ...args: string[]): string {
-  return execFileSync('redis-cli', ['-h', host, '-p', String(port), ...args], { encoding: 'utf8' }).trim();
+  return execFileSync('redis-cli', ['-h', host, '-p', String(port), ...args], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+  }).trim();
 }
 
 async function waitFor(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
