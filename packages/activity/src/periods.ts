@@ -39,6 +39,11 @@ export interface Instance {
   readonly group: string;
 }
 
+/** The locality group of the period instance whose bucket key is `bucketKey`. */
+export function groupOf(period: Period, bucketKey: string): string {
+  return `${LETTER[period]}${bucketKey}`;
+}
+
 export function instanceAt(period: Period, ms: number, zone: string): Instance {
   const bucket = bucketOf(ms, UNIT[period], { zone });
   return {
@@ -46,6 +51,6 @@ export function instanceAt(period: Period, ms: number, zone: string): Instance {
     startMs: bucket.startMs,
     endMs: bucket.endMs,
     date: bucket.start.toISODate() ?? '',
-    group: `${LETTER[period]}${bucket.key}`,
+    group: groupOf(period, bucket.key),
   };
 }

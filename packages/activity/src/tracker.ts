@@ -7,9 +7,10 @@ import {
   validateNamespace,
   type WriteOp,
 } from '@porpoise/storage';
-import { InvalidArgumentError, range, type TimeInput, toEpochMs } from '@porpoise/timerange';
+import { BucketKeyer, InvalidArgumentError, range, type TimeInput, toEpochMs } from '@porpoise/timerange';
 import { DateTime } from 'luxon';
 import {
+  groupOf,
   type Instance,
   instanceAt,
   type Period,
@@ -129,6 +130,7 @@ export class ActivityTracker {
   readonly #prefix: string;
   readonly #mode: 'exact' | 'approximate';
   readonly #now: () => Date;
+  readonly #keyer: BucketKeyer;
 
   constructor(backend: Backend, options: ActivityTrackerOptions = {}) {
     if (typeof backend !== 'object' || backend === null || typeof backend.write !== 'function') {
@@ -146,6 +148,7 @@ export class ActivityTracker {
     if (this.#mode !== 'exact' && this.#mode !== 'approximate') {
       throw new InvalidArgumentError('mode', this.#mode, 'must be "exact" or "approximate"');
     }
+    this.#keyer = new BucketKeyer({ zone: this.#zone });
     this.#now = options.now ?? (() => new Date());
     if (typeof this.#now !== 'function')
       throw new InvalidArgumentError('now', this.#now, 'must be a function');
@@ -179,23 +182,62 @@ export class ActivityTracker {
     }
     const periods = this.#choosePeriods(args.periods);
     const ms = this.#time(args.date, 'date');
-    const instances = periods.map((period) => instanceAt(period, ms, this.#zone));
+    const groups = periods.map((period) => groupOf(period, this.#keyer.key(ms, unitOf(period))));
     if (!replacing) {
-      await this.#backend.write(instances.map((instance) => this.#add(instance, bucket, id)));
+      await this.#backend.write(groups.map((group) => this.#add(group, bucket, id)));
       return;
     }
     // Each period's remove-and-add is one atomic write inside that period's locality group.
     await Promise.all(
-      instances.map((instance) =>
+      groups.map((group) =>
         this.#backend.write(
           [
-            { op: 'setRemove', key: this.#raw(oldBucket, instance), members: [oldId] },
-            this.#add(instance, bucket, id),
+            { op: 'setRemove', key: this.#raw(oldBucket, group), members: [oldId] },
+            this.#add(group, bucket, id),
           ],
           { atomic: true },
         ),
       ),
     );
+  }
+
+  /**
+   * Track many activities in one backend write (ids merged per period and bucket). Every
+   * record is validated first; replacements (`oldId`/`oldBucket`) need `track`.
+   */
+  async trackMany(records: Iterable<Omit<TrackArgs, 'oldId' | 'oldBucket'>>): Promise<void> {
+    if (records === null || typeof records !== 'object' || !(Symbol.iterator in records)) {
+      throw new InvalidArgumentError(
+        'records',
+        records,
+        'must be an iterable of { id, bucket?, date?, periods? }',
+      );
+    }
+    const members = new Map<string, Set<string>>();
+    for (const record of records) {
+      if (typeof record !== 'object' || record === null) {
+        throw new InvalidArgumentError(
+          'records',
+          record,
+          'each record must be an object { id, bucket?, date? }',
+        );
+      }
+      if ('oldId' in record || 'oldBucket' in record) {
+        throw new InvalidArgumentError('records', record, 'replacements (oldId, oldBucket) need track()');
+      }
+      const id = normaliseId(record.id, 'id');
+      const bucket = record.bucket ?? DEFAULT_BUCKET;
+      validateName(bucket, 'bucket');
+      const ms = this.#time(record.date, 'date');
+      for (const period of this.#choosePeriods(record.periods)) {
+        const key = this.#raw(bucket, groupOf(period, this.#keyer.key(ms, unitOf(period))));
+        let set = members.get(key);
+        if (!set) members.set(key, (set = new Set()));
+        set.add(id);
+      }
+    }
+    const op = this.#mode === 'exact' ? 'setAdd' : 'hllAdd';
+    await this.#backend.write([...members].map(([key, ids]) => ({ op, key, members: [...ids] })));
   }
 
   trackDaily(args: Omit<TrackArgs, 'periods'>): Promise<void> {
@@ -293,11 +335,11 @@ export class ActivityTracker {
     const kind = this.#mode === 'exact' ? 'setCardinality' : 'hllCount';
     const ops: ReadOp[] = [];
     for (const instance of instances) {
-      ops.push({ op: 'exists', key: this.#marker(instance) });
+      ops.push({ op: 'exists', key: this.#marker(instance.group) });
       for (const bucket of buckets) {
         const members = aggregates.get(bucket) ?? [bucket];
-        ops.push({ op: 'get', key: this.#count(bucket, instance) });
-        ops.push({ op: kind, keys: members.map((m) => this.#raw(m, instance)) });
+        ops.push({ op: 'get', key: this.#count(bucket, instance.group) });
+        ops.push({ op: kind, keys: members.map((m) => this.#raw(m, instance.group)) });
       }
     }
     const results = await this.#backend.read(ops);
@@ -332,26 +374,26 @@ export class ActivityTracker {
     for (const bucket of buckets) {
       ops.push({
         op: 'storeCardinality',
-        key: this.#count(bucket, instance),
+        key: this.#count(bucket, instance.group),
         kind,
-        sources: [this.#raw(bucket, instance)],
+        sources: [this.#raw(bucket, instance.group)],
       });
     }
     for (const [name, members] of aggregates) {
       ops.push({
         op: 'storeCardinality',
-        key: this.#count(name, instance),
+        key: this.#count(name, instance.group),
         kind,
-        sources: members.map((m) => this.#raw(m, instance)),
+        sources: members.map((m) => this.#raw(m, instance.group)),
       });
     }
-    ops.push({ op: 'set', key: this.#marker(instance), value: String(Date.now()) });
-    ops.push({ op: 'delete', keys: buckets.map((b) => this.#raw(b, instance)) });
-    return this.#backend.write(ops, { atomic: true, unlessExists: this.#marker(instance) });
+    ops.push({ op: 'set', key: this.#marker(instance.group), value: String(Date.now()) });
+    ops.push({ op: 'delete', keys: buckets.map((b) => this.#raw(b, instance.group)) });
+    return this.#backend.write(ops, { atomic: true, unlessExists: this.#marker(instance.group) });
   }
 
-  #add(instance: Instance, bucket: string, id: string): WriteOp {
-    const key = this.#raw(bucket, instance);
+  #add(group: string, bucket: string, id: string): WriteOp {
+    const key = this.#raw(bucket, group);
     return this.#mode === 'exact'
       ? { op: 'setAdd', key, members: [id] }
       : { op: 'hllAdd', key, members: [id] };
@@ -382,15 +424,16 @@ export class ActivityTracker {
     return toEpochMs(value, argument);
   }
 
-  #raw(bucket: string, instance: Instance): string {
-    return keyOf(this.#prefix, 'raw', encodeKeySegment(bucket), instance.group);
+  /** Raw ids of a bucket in one period instance (its locality group). */
+  #raw(bucket: string, group: string): string {
+    return keyOf(this.#prefix, 'raw', encodeKeySegment(bucket), group);
   }
 
-  #count(bucket: string, instance: Instance): string {
-    return keyOf(this.#prefix, 'n', encodeKeySegment(bucket), instance.group);
+  #count(bucket: string, group: string): string {
+    return keyOf(this.#prefix, 'n', encodeKeySegment(bucket), group);
   }
 
-  #marker(instance: Instance): string {
-    return keyOf(this.#prefix, 'done', instance.group);
+  #marker(group: string): string {
+    return keyOf(this.#prefix, 'done', group);
   }
 }

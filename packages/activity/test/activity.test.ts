@@ -200,3 +200,30 @@ describeEachBackend(
   },
   { mock: true },
 );
+
+describe('trackMany', () => {
+  it('tracks a batch in one write, merging ids per period and bucket', async () => {
+    const { MemoryBackend } = await import('@porpoise/storage');
+    const backend = new MemoryBackend();
+    const { vi } = await import('vitest');
+    const write = vi.spyOn(backend, 'write');
+    const tracker = new ActivityTracker(backend, { periods: ['daily', 'monthly'], now: () => NOW });
+    await tracker.trackMany([
+      { id: 1, bucket: 'web' },
+      { id: 2, bucket: 'web' },
+      { id: 1, bucket: 'ios' },
+      { id: '1', bucket: 'web' },
+    ]);
+    expect(write).toHaveBeenCalledTimes(1);
+    const [today] = await tracker.lookupDaily({ start: '2026-11-24', buckets: ['web', 'ios'] });
+    expect(today?.counts).toEqual({ web: 2, ios: 1 });
+  });
+
+  it('validates the whole batch before writing', async () => {
+    const { MemoryBackend } = await import('@porpoise/storage');
+    const backend = new MemoryBackend();
+    const tracker = new ActivityTracker(backend);
+    await expect(tracker.trackMany([{ id: 1 }, { id: '' }])).rejects.toThrow(/"id"/);
+    expect(await backend.keys()).toEqual([]);
+  });
+});
