@@ -3,6 +3,7 @@ import {
   encodeKeySegment,
   keyOf,
   type ReadOp,
+  validateBackend,
   validateName,
   validateNamespace,
   type WriteOp,
@@ -133,9 +134,7 @@ export class ActivityTracker {
   readonly #keyer: BucketKeyer;
 
   constructor(backend: Backend, options: ActivityTrackerOptions = {}) {
-    if (typeof backend !== 'object' || backend === null || typeof backend.write !== 'function') {
-      throw new InvalidArgumentError('backend', backend, 'must be a Backend (e.g. new MemoryBackend())');
-    }
+    validateBackend(backend);
     if (typeof options !== 'object' || options === null) {
       throw new InvalidArgumentError('options', options, 'must be an options object');
     }

@@ -8,6 +8,7 @@ import {
   recordingTime,
   resolveSeriesOptions,
   type SeriesOptions,
+  validateBackend,
   validateName,
   type WriteOp,
 } from '@porpoise/storage';
@@ -60,9 +61,7 @@ export class Counters {
   readonly #coalescer: Coalescer<Increment>;
 
   constructor(backend: Backend, options?: CountersOptions) {
-    if (typeof backend !== 'object' || backend === null || typeof backend.write !== 'function') {
-      throw new InvalidArgumentError('backend', backend, 'must be a Backend (e.g. new MemoryBackend())');
-    }
+    validateBackend(backend);
     this.#backend = backend;
     this.#options = resolveSeriesOptions(options, 'counters');
     this.#keyer = new BucketKeyer({ zone: this.#options.zone, weekStart: this.#options.weekStart });

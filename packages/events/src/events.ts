@@ -1,9 +1,11 @@
 import {
   type Backend,
   Coalescer,
+  mapRecords,
   recordingTime,
   resolveSeriesOptions,
   type SeriesOptions,
+  validateBackend,
   type WriteOp,
 } from '@porpoise/storage';
 import { BucketKeyer, type Instant, InvalidArgumentError } from '@porpoise/timerange';
@@ -44,9 +46,7 @@ export class Events {
   readonly #coalescer: Coalescer<Mark>;
 
   constructor(backend: Backend, options?: EventsOptions) {
-    if (typeof backend !== 'object' || backend === null || typeof backend.write !== 'function') {
-      throw new InvalidArgumentError('backend', backend, 'must be a Backend (e.g. new MemoryBackend())');
-    }
+    validateBackend(backend);
     const resolved = resolveSeriesOptions(options, 'events');
     this.#context = { backend, options: resolved, keys: new EventKeys(resolved.prefix) };
     this.#keyer = new BucketKeyer({ zone: resolved.zone, weekStart: resolved.weekStart });
@@ -72,16 +72,9 @@ export class Events {
 
   /** Record many events in one backend write. Every record is validated before anything is written. */
   async eventMany(records: Iterable<EventRecord>): Promise<void> {
-    if (records === null || typeof records !== 'object' || !(Symbol.iterator in records)) {
-      throw new InvalidArgumentError('records', records, 'must be an iterable of { name, id, at? }');
-    }
-    const marks: Mark[] = [];
-    for (const record of records) {
-      if (typeof record !== 'object' || record === null) {
-        throw new InvalidArgumentError('records', record, 'each record must be an object { name, id, at? }');
-      }
-      marks.push(this.#mark(record.name, record.id, record.at));
-    }
+    const marks = mapRecords(records, '{ name, id, at? }', (r: EventRecord) =>
+      this.#mark(r.name, r.id, r.at),
+    );
     if (marks.length > 0) await this.#write(marks, true);
   }
 

@@ -1,4 +1,5 @@
 /** Validation of user-facing names and namespaces, shared by the packages built on storage. */
+import type { Backend } from './backend.js';
 import { InvalidArgumentError } from './errors.js';
 
 export const MAX_NAME_LENGTH = 200;
@@ -30,4 +31,29 @@ export function validateNamespace(value: unknown, argument = 'prefix'): asserts 
       'must be 1-64 characters of A-Z, a-z, 0-9, "_", "." or "-"',
     );
   }
+}
+
+/** The `backend` argument of a recorder's constructor, checked once. */
+export function validateBackend(backend: unknown): asserts backend is Backend {
+  if (typeof backend !== 'object' || backend === null || typeof (backend as Backend).write !== 'function') {
+    throw new InvalidArgumentError('backend', backend, 'must be a Backend (e.g. new MemoryBackend())');
+  }
+}
+
+/**
+ * Map a batch of records (an iterable of objects) through `map`, which validates each one;
+ * every record is checked before the caller writes anything.
+ */
+export function mapRecords<R extends object, T>(records: unknown, shape: string, map: (record: R) => T): T[] {
+  if (records === null || typeof records !== 'object' || !(Symbol.iterator in records)) {
+    throw new InvalidArgumentError('records', records, `must be an iterable of ${shape}`);
+  }
+  const out: T[] = [];
+  for (const record of records as Iterable<unknown>) {
+    if (typeof record !== 'object' || record === null) {
+      throw new InvalidArgumentError('records', record, `each record must be an object ${shape}`);
+    }
+    out.push(map(record as R));
+  }
+  return out;
 }

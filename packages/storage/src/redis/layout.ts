@@ -6,10 +6,8 @@
  * chunks `…}:c<n>`, temporaries `…}:t…`) has a suffix after it: they cannot collide.
  */
 import { randomBytes } from 'node:crypto';
-import { InvalidArgumentError } from '../errors.js';
 import { KEY_SEPARATOR, localityGroup } from '../keys.js';
-
-const PREFIX = /^[A-Za-z0-9_.-]{1,64}$/;
+import { validateNamespace } from '../names.js';
 
 export class KeyLayout {
   readonly prefix: string;
