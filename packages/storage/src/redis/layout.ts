@@ -13,13 +13,7 @@ export class KeyLayout {
   readonly prefix: string;
 
   constructor(prefix: unknown = 'porpoise') {
-    if (typeof prefix !== 'string' || !PREFIX.test(prefix)) {
-      throw new InvalidArgumentError(
-        'prefix',
-        prefix,
-        'must be 1-64 characters of A-Z, a-z, 0-9, "_", "." or "-"',
-      );
-    }
+    validateNamespace(prefix);
     this.prefix = prefix;
   }
 
