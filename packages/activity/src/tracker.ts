@@ -75,7 +75,8 @@ const DEFAULT_BUCKET = 'all';
 
 function normaliseId(id: unknown, argument: string): string {
   if (typeof id === 'number') {
-    if (!Number.isFinite(id)) throw new InvalidArgumentError(argument, id, 'a numeric id must be finite');
+    if (!Number.isFinite(id) || Object.is(id, -0))
+      throw new InvalidArgumentError(argument, id, 'a numeric id must be finite (and not -0)');
     return String(id);
   }
   validateName(id, argument);

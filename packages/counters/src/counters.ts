@@ -46,7 +46,8 @@ const PAGE = 64;
 function normaliseId(id: unknown): string {
   if (id === undefined) return 'all';
   if (typeof id === 'number') {
-    if (!Number.isFinite(id)) throw new InvalidArgumentError('id', id, 'a numeric id must be finite');
+    if (!Number.isFinite(id) || Object.is(id, -0))
+      throw new InvalidArgumentError('id', id, 'a numeric id must be finite (and not -0)');
     return String(id);
   }
   validateName(id, 'id');
@@ -145,7 +146,7 @@ export class CounterQuery {
 
   /** One snapshot per bucket of `range`, in order. Rolled up from a finer unit when needed. */
   async *over(range: TimeRange): AsyncIterable<CounterSnapshot> {
-    checkRange(range, this.#options);
+    checkRange(range, this.#options, 'paged');
     let page: Bucket[] = [];
     for (const bucket of range) {
       page.push(bucket);

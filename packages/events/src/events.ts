@@ -31,7 +31,7 @@ interface Mark {
 }
 
 function validateId(id: unknown): asserts id is number {
-  if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id > MAX_ID) {
+  if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id > MAX_ID || Object.is(id, -0)) {
     throw new InvalidArgumentError('id', id, `must be an integer in [0, ${MAX_ID}]`);
   }
 }

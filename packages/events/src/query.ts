@@ -64,7 +64,7 @@ export class EventQuery {
 
   /** One IdSet per bucket of `range`, in order. */
   async *over(range: TimeRange): AsyncIterable<IdSet> {
-    checkRange(range, this.#context.options);
+    checkRange(range, this.#context.options, 'paged');
     const universe = await this.#universe();
     let page: Bucket[] = [];
     for (const bucket of range) {

@@ -33,6 +33,8 @@ export { MAX_NAME_LENGTH, mapRecords, validateBackend, validateName, validateNam
 export { RedisBackend, type RedisBackendOptions } from './redis/redis-backend.js';
 export {
   checkRange,
+  MAX_LEAVES_PER_BUCKET,
+  MAX_QUERY_LEAVES,
   type ResolvedSeriesOptions,
   recordingTime,
   resolveSeriesOptions,

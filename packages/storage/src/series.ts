@@ -5,6 +5,7 @@
 import {
   InvalidArgumentError,
   range,
+  resolutionFor,
   TimeRange,
   toEpochMs,
   type Unit,
@@ -58,8 +59,24 @@ export function recordingTime(at: unknown, options: ResolvedSeriesOptions): numb
   return at === undefined ? toEpochMs(options.now(), 'now') : toEpochMs(at, 'at');
 }
 
-/** A query range must be a TimeRange in the recorder's zone and week start. */
-export function checkRange(value: unknown, options: ResolvedSeriesOptions): asserts value is TimeRange {
+/**
+ * Bounds on what one query may touch, so no range can make the process allocate without
+ * bound: whole-range answers (counts, union, sum, cohort) read at most this many stored
+ * buckets; paged answers (over) stream any number of buckets but each may span at most
+ * MAX_LEAVES_PER_BUCKET stored buckets (a year from minutes would be 525,600).
+ */
+export const MAX_QUERY_LEAVES = 200_000;
+export const MAX_LEAVES_PER_BUCKET = 50_000;
+
+/**
+ * A query range must be a TimeRange in the recorder's zone and week start, answerable from
+ * the stored resolutions, and within the query bounds above.
+ */
+export function checkRange(
+  value: unknown,
+  options: ResolvedSeriesOptions,
+  mode: 'whole' | 'paged' = 'whole',
+): asserts value is TimeRange {
   if (!(value instanceof TimeRange)) {
     throw new InvalidArgumentError('range', value, 'must be a TimeRange (e.g. dayrange(-7))');
   }
@@ -68,6 +85,22 @@ export function checkRange(value: unknown, options: ResolvedSeriesOptions): asse
       'range',
       String(value),
       `must use the zone ${options.zone}${value.unit === 'week' ? ` and week start ${options.weekStart}` : ''} the data was recorded in`,
+    );
+  }
+  const stored = resolutionFor(value.unit, options.resolutions);
+  const leaves = stored === value.unit ? value.size : value.split(stored).size;
+  if (mode === 'whole' && leaves > MAX_QUERY_LEAVES) {
+    throw new InvalidArgumentError(
+      'range',
+      String(value),
+      `spans ${leaves} stored ${stored} buckets; one answer reads at most ${MAX_QUERY_LEAVES} (use over() to stream, or a coarser unit)`,
+    );
+  }
+  if (value.size > 0 && leaves / value.size > MAX_LEAVES_PER_BUCKET) {
+    throw new InvalidArgumentError(
+      'range',
+      String(value),
+      `each ${value.unit} would combine about ${Math.round(leaves / value.size)} stored ${stored} buckets; record a coarser resolution`,
     );
   }
 }
