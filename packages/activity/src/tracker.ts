@@ -140,16 +140,16 @@ export class ActivityTracker {
       throw new InvalidArgumentError('options', options, 'must be an options object');
     }
     this.#backend = backend;
-    this.#periods = validatePeriods(options.periods ?? ['daily']);
-    this.#zone = range('day', 0, 0, { zone: options.zone ?? 'UTC', now: 0 }).zone;
-    this.#prefix = options.prefix ?? 'activity';
+    this.#periods = validatePeriods(options.periods === undefined ? ['daily'] : options.periods);
+    this.#zone = range('day', 0, 0, { zone: options.zone === undefined ? 'UTC' : options.zone, now: 0 }).zone;
+    this.#prefix = options.prefix === undefined ? 'activity' : options.prefix;
     validateNamespace(this.#prefix);
-    this.#mode = options.mode ?? 'exact';
+    this.#mode = options.mode === undefined ? 'exact' : options.mode;
     if (this.#mode !== 'exact' && this.#mode !== 'approximate') {
       throw new InvalidArgumentError('mode', this.#mode, 'must be "exact" or "approximate"');
     }
     this.#keyer = new BucketKeyer({ zone: this.#zone });
-    this.#now = options.now ?? (() => new Date());
+    this.#now = options.now === undefined ? () => new Date() : options.now;
     if (typeof this.#now !== 'function')
       throw new InvalidArgumentError('now', this.#now, 'must be a function');
   }
@@ -167,11 +167,11 @@ export class ActivityTracker {
       );
     }
     const id = normaliseId(args.id, 'id');
-    const bucket = args.bucket ?? DEFAULT_BUCKET;
+    const bucket = args.bucket === undefined ? DEFAULT_BUCKET : args.bucket;
     validateName(bucket, 'bucket');
     const replacing = args.oldId !== undefined || args.oldBucket !== undefined;
     const oldId = args.oldId === undefined ? id : normaliseId(args.oldId, 'oldId');
-    const oldBucket = args.oldBucket ?? bucket;
+    const oldBucket = args.oldBucket === undefined ? bucket : args.oldBucket;
     validateName(oldBucket, 'oldBucket');
     if (replacing && this.#mode === 'approximate') {
       throw new InvalidArgumentError(
@@ -226,7 +226,7 @@ export class ActivityTracker {
         throw new InvalidArgumentError('records', record, 'replacements (oldId, oldBucket) need track()');
       }
       const id = normaliseId(record.id, 'id');
-      const bucket = record.bucket ?? DEFAULT_BUCKET;
+      const bucket = record.bucket === undefined ? DEFAULT_BUCKET : record.bucket;
       validateName(bucket, 'bucket');
       const ms = this.#time(record.date, 'date');
       for (const period of this.#choosePeriods(record.periods)) {
@@ -262,12 +262,12 @@ export class ActivityTracker {
     if (typeof args !== 'object' || args === null)
       throw new InvalidArgumentError('args', args, 'must be an object');
     const ms = this.#time(args.date, 'date');
-    const maxPeriods = args.maxPeriods ?? 1;
+    const maxPeriods = args.maxPeriods === undefined ? 1 : args.maxPeriods;
     if (!Number.isSafeInteger(maxPeriods) || maxPeriods < 1) {
       throw new InvalidArgumentError('maxPeriods', maxPeriods, 'must be an integer >= 1');
     }
     const aggregates = validateAggregates(args.aggregateBuckets);
-    const listed = validateBuckets(args.buckets ?? [DEFAULT_BUCKET], 'buckets');
+    const listed = validateBuckets(args.buckets === undefined ? [DEFAULT_BUCKET] : args.buckets, 'buckets');
     for (const name of aggregates.keys()) {
       if (listed.includes(name)) {
         throw new InvalidArgumentError(
@@ -325,7 +325,7 @@ export class ActivityTracker {
         : this.#time(args.start, 'start');
     if (startMs > endMs)
       throw new InvalidArgumentError('start', args.start, 'the lookup starts after its end');
-    const buckets = validateBuckets(args.buckets ?? [DEFAULT_BUCKET], 'buckets');
+    const buckets = validateBuckets(args.buckets === undefined ? [DEFAULT_BUCKET] : args.buckets, 'buckets');
     const aggregates = validateAggregates(args.aggregateBuckets);
     const span = range(unitOf(args.period), new Date(startMs), new Date(endMs), { zone: this.#zone });
     const instances: Instance[] = [];

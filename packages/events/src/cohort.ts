@@ -29,7 +29,7 @@ export interface CohortRow {
  */
 export async function cohort(options: CohortOptions, events?: Events): Promise<CohortRow[]> {
   const { cohort: who, activity, range } = options ?? ({} as CohortOptions);
-  const periods = options?.periods ?? 12;
+  const periods = options?.periods === undefined ? 12 : options?.periods;
   if (!(who instanceof EventQuery)) throw new InvalidArgumentError('cohort', who, 'must be an EventQuery');
   if (!(activity instanceof EventQuery))
     throw new InvalidArgumentError('activity', activity, 'must be an EventQuery');

@@ -42,13 +42,19 @@ export function resolveSeriesOptions(
   if (opts !== undefined && (typeof opts !== 'object' || opts === null)) {
     throw new InvalidArgumentError('opts', opts, 'must be an options object');
   }
-  const resolutions = validateResolutions(opts?.resolutions ?? ['hour', 'day', 'week', 'month']);
-  const weekStart = opts?.weekStart ?? 1;
+  const resolutions = validateResolutions(
+    opts?.resolutions === undefined ? ['hour', 'day', 'week', 'month'] : opts?.resolutions,
+  );
+  const weekStart = opts?.weekStart === undefined ? 1 : opts?.weekStart;
   // Let timerange validate the zone and week start with its own checks.
-  const zone = range('day', 0, 0, { zone: opts?.zone ?? 'UTC', weekStart, now: 0 }).zone;
-  const prefix = opts?.prefix ?? defaultPrefix;
+  const zone = range('day', 0, 0, {
+    zone: opts?.zone === undefined ? 'UTC' : opts?.zone,
+    weekStart,
+    now: 0,
+  }).zone;
+  const prefix = opts?.prefix === undefined ? defaultPrefix : opts?.prefix;
   validateNamespace(prefix);
-  const now = opts?.now ?? (() => new Date());
+  const now = opts?.now === undefined ? () => new Date() : opts?.now;
   if (typeof now !== 'function')
     throw new InvalidArgumentError('now', now, 'must be a function returning a Date');
   return { resolutions, zone, weekStart, prefix, now };

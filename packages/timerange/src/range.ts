@@ -31,14 +31,14 @@ export function calendarFor(opts: RangeOptions | undefined): Calendar {
   if (opts !== undefined && (typeof opts !== 'object' || opts === null)) {
     throw new InvalidArgumentError('opts', opts, 'must be an options object');
   }
-  const zone = opts?.zone ?? 'UTC';
+  const zone = opts?.zone === undefined ? 'UTC' : opts?.zone;
   let clock = clocks.get(zone as string);
   if (!clock) {
     clock = new ZoneClock(zone);
     if (clocks.size > 1000) clocks.clear();
     clocks.set(zone, clock);
   }
-  const weekStart = opts?.weekStart ?? 1;
+  const weekStart = opts?.weekStart === undefined ? 1 : opts?.weekStart;
   if (weekStart !== 1 && weekStart !== 7) {
     throw new InvalidArgumentError('weekStart', weekStart, 'must be 1 (Monday) or 7 (Sunday)');
   }
