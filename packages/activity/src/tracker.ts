@@ -280,13 +280,22 @@ export class ActivityTracker {
     // An aggregate's members are collapsed with it: their raw ids are needed for the union.
     const buckets = [...new Set([...listed, ...[...aggregates.values()].flat()])];
     for (const period of this.#choosePeriods(args.periods)) {
+      // The periods to collapse: newest first, back to the first one already collapsed.
+      const window: Instance[] = [];
       let cursor = instanceAt(period, ms, this.#zone).startMs - 1;
       for (let n = 0; n < maxPeriods; n++) {
         const instance = instanceAt(period, cursor, this.#zone);
-        const applied = await this.#collapseOne(instance, buckets, aggregates);
-        if (!applied) break;
+        window.push(instance);
         cursor = instance.startMs - 1;
       }
+      const done = await this.#backend.read(
+        window.map((i) => ({ op: 'exists' as const, key: this.#marker(i.group) })),
+      );
+      const firstDone = done.indexOf(true);
+      const pending = firstDone < 0 ? window : window.slice(0, firstDone);
+      // Collapse them oldest first: if this run dies midway, the collapsed periods are the
+      // oldest ones, and the next run walks back from the newest down to them again.
+      for (const instance of pending.reverse()) await this.#collapseOne(instance, buckets, aggregates);
     }
   }
 
