@@ -78,6 +78,15 @@ describe.skipIf(!hasRedis())('RedisBackend layout and safety on a real redis-ser
     await client.del(foreign, `${a.prefix}x`);
   });
 
+  it('sends scripts by SHA1 and recovers when the server forgot them (NOSCRIPT)', async () => {
+    const backend = new RedisBackend(client, { prefix: uniquePrefix() });
+    await backend.write([{ op: 'setBits', key: 'b:g', offsets: [1, 2] }]);
+    await client.script('FLUSH');
+    expect(await backend.read([{ op: 'bitCount', expr: bit.key('b:g') }])).toEqual([2]);
+    await client.script('FLUSH');
+    expect(await backend.write([{ op: 'set', key: 'v:g', value: '1' }], { atomic: true })).toBe(true);
+  });
+
   it('refuses an invalid prefix', () => {
     expect(() => new RedisBackend(client, { prefix: 'a:b' })).toThrow(InvalidArgumentError);
     expect(() => new RedisBackend(client, { prefix: '' })).toThrow(/prefix/);

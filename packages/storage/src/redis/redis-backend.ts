@@ -5,6 +5,7 @@
  * one pipeline in all), so a whole query or ingest batch is one round trip. Operations that
  * must check a type or touch a bitmap's chunks run as Lua scripts (./lua).
  */
+import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import type { Backend, BitExpr, Feature, ReadOp, ReadResults, WriteOp, WriteOptions } from '../backend.js';
@@ -30,6 +31,8 @@ interface Command {
   readonly name: string;
   readonly args: readonly Arg[];
   readonly buffer: boolean;
+  /** For EVAL: the script, sent by its SHA1 (EVALSHA) and again in full only on NOSCRIPT. */
+  readonly sha?: string;
   resolve(value: unknown): void;
   reject(error: unknown): void;
 }
@@ -56,6 +59,16 @@ function toBackendError(error: unknown): PorpoiseError {
 
 const SCRIPT_ERROR = 'PORPOISE_SCRIPT_ERROR ';
 
+const shas = new Map<string, string>();
+function shaOf(source: string): string {
+  let sha = shas.get(source);
+  if (sha === undefined) {
+    sha = createHash('sha1').update(source).digest('hex');
+    shas.set(source, sha);
+  }
+  return sha;
+}
+
 /**
  * Settle a command with its reply. On an emulator without redis.error_reply our scripts
  * return their error as a marked string (see lua/includes.ts); turn it back into an error.
@@ -76,9 +89,23 @@ class Batch {
     private readonly cluster: boolean,
   ) {}
 
-  call<T = unknown>(group: string, name: string, args: readonly Arg[], buffer = false): Promise<T> {
+  call<T = unknown>(
+    group: string,
+    name: string,
+    args: readonly Arg[],
+    buffer = false,
+    sha?: string,
+  ): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.#commands.push({ group, name, args, buffer, resolve: resolve as (v: unknown) => void, reject });
+      this.#commands.push({
+        group,
+        name,
+        args,
+        buffer,
+        sha,
+        resolve: resolve as (v: unknown) => void,
+        reject,
+      });
     });
   }
 
@@ -89,7 +116,7 @@ class Batch {
     args: readonly Arg[],
     buffer = false,
   ) {
-    return this.call<T>(group, 'EVAL', [source, keys.length, ...keys, ...args], buffer);
+    return this.call<T>(group, 'EVAL', [source, keys.length, ...keys, ...args], buffer, shaOf(source));
   }
 
   get size(): number {
@@ -115,7 +142,20 @@ class Batch {
       (target as Record<string, Sender | undefined>)[`${c.name.toLowerCase()}${c.buffer ? 'Buffer' : ''}`];
     const piped: Command[] = [];
     const direct: Promise<void>[] = [];
+    // Emulators whose pipelines cannot EVAL get scripts in full (see below).
+    const canEvalsha = ['eval', 'evalsha'].every(
+      (m) => typeof (pipeline as unknown as Record<string, unknown>)[m] === 'function',
+    );
     for (const c of commands) {
+      // Scripts go by SHA1: sending a 5 KB script with every call would dominate small reads.
+      if (c.sha && canEvalsha) {
+        const method = (pipeline as unknown as Record<string, Sender>)[
+          c.buffer ? 'evalshaBuffer' : 'evalsha'
+        ]!;
+        method.apply(pipeline, [c.sha, ...c.args.slice(1)]);
+        piped.push(c);
+        continue;
+      }
       // Named command methods rather than pipeline.call, so emulators like ioredis-mock work;
       // a command an emulator cannot pipeline (its EVAL) is sent on its own.
       const send = lookup(pipeline, c);
@@ -146,10 +186,16 @@ class Batch {
         for (const c of piped) c.reject(toBackendError(error));
       }
       if (replies) {
+        const unknownScripts: Command[] = [];
         piped.forEach((c, i) => {
           const [error, value] = replies[i] ?? [new Error('Connection is closed'), null];
-          settleReply(c, error, value);
+          // NOSCRIPT: the server has not seen this script yet (or was restarted); the command
+          // did not run, so sending it in full is safe.
+          if (c.sha && error && /^NOSCRIPT/.test(error.message))
+            unknownScripts.push({ ...c, sha: undefined });
+          else settleReply(c, error, value);
         });
+        if (unknownScripts.length > 0) await this.#send(unknownScripts);
       }
     }
     await Promise.all(direct);
