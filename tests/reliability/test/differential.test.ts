@@ -226,3 +226,40 @@ describe('activity', () => {
     );
   });
 });
+
+describe('events: bulk ingest (dense chunks take the packed path on Redis)', () => {
+  it('one eventMany of hundreds of events answers like the model', async () => {
+    const backends = compared();
+    const ids = fc.oneof(fc.integer({ min: 0, max: 200 }), fc.integer({ min: 65_400, max: 65_700 }));
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ name: fc.constantFrom(...names), id: ids, at: instant }), {
+          minLength: 50,
+          maxLength: 400,
+        }),
+        queryArb(false),
+        async (records, node) => {
+          const model = new EventsModel(['hour', 'day'], ZONE);
+          for (const r of records) model.event(r.name, r.id, r.at);
+          const days = dayrange(new Date(FROM), new Date(TO), { zone: ZONE });
+          const want = [...days].map((b) => [...model.ids(node, b)].sort((x, y) => x - y));
+          for (const { make } of backends) {
+            const backend = make();
+            try {
+              const events = new Events(backend, { resolutions: ['hour', 'day'], zone: ZONE });
+              await events.eventMany(records);
+              await events.eventMany(records.slice(0, 40)); // again: ORed into existing chunks
+              const got: number[][] = [];
+              for await (const set of build(events, node).over(days)) got.push(set.toArray());
+              expect(got).toEqual(want);
+            } finally {
+              await backend.write([{ op: 'delete', keys: await backend.keys() }]);
+              await backend.close();
+            }
+          }
+        },
+      ),
+      { ...runs('events bulk'), numRuns: Math.min(100, runs('events bulk').numRuns) },
+    );
+  });
+});

@@ -16,7 +16,18 @@ import { exprKeys, validateReadOps, validateWriteOps } from '../validate.js';
 import { KeyLayout } from './layout.js';
 import { ATOMIC } from './lua/atomic.js';
 import { BITQUERY } from './lua/bitquery.js';
-import { CHUNKS, CLEARBITS, DEL, EXPIRE, GETBIT, HGETALL, MAX, STORECARD, UNIONCARD } from './lua/scripts.js';
+import {
+  CHUNKS,
+  CLEARBITS,
+  DEL,
+  EXPIRE,
+  GETBIT,
+  HGETALL,
+  MAX,
+  ORCHUNKS,
+  STORECARD,
+  UNIONCARD,
+} from './lua/scripts.js';
 
 export interface RedisBackendOptions {
   /** Namespace for every key this backend writes: 1-64 characters of [A-Za-z0-9_.-]. Default 'porpoise'. */
@@ -254,6 +265,18 @@ function splitOffsets(offsets: readonly number[]): Map<number, number[]> {
 }
 
 const BITMAP_READS = new Set(['getBit', 'bitCount', 'bitmap']);
+
+/** From this many bits in one chunk on, sending the packed chunk beats a sub-command per bit. */
+const DENSE_CHUNK = 32;
+
+/** Chunk bytes with the given relative offsets set, trimmed after the last non-zero byte. */
+function packChunk(offsets: readonly number[]): Buffer {
+  let last = 0;
+  for (const o of offsets) if (o > last) last = o;
+  const bytes = Buffer.alloc((last >>> 3) + 1);
+  for (const o of offsets) bytes[o >>> 3]! |= 0x80 >>> (o & 7);
+  return bytes;
+}
 
 export class RedisBackend implements Backend {
   readonly name = 'redis';
@@ -558,10 +581,20 @@ export class RedisBackend implements Backend {
           pending.push(batch.script(group(op.key), CLEARBITS, [p(op.key)], args));
           return;
         }
+        // Dense chunks are packed here and ORed in whole; sparse ones set bit by bit.
+        const packed: Arg[] = [];
         const index: Arg[] = [p(op.key)];
-        for (const chunk of chunks.keys()) index.push(chunk, chunk);
-        pending.push(batch.call(group(op.key), 'ZADD', index));
+        const sparse: Array<[number, number[]]> = [];
         for (const [chunk, offsets] of chunks) {
+          if (offsets.length >= DENSE_CHUNK) packed.push(chunk, packChunk(offsets));
+          else {
+            index.push(chunk, chunk);
+            sparse.push([chunk, offsets]);
+          }
+        }
+        if (packed.length > 0) pending.push(batch.script(group(op.key), ORCHUNKS, [p(op.key)], packed));
+        if (sparse.length > 0) pending.push(batch.call(group(op.key), 'ZADD', index));
+        for (const [chunk, offsets] of sparse) {
           const args: Arg[] = [this.#layout.chunk(op.key, chunk)];
           for (const o of offsets) args.push('SET', 'u1', o, 1);
           pending.push(batch.call(group(op.key), 'BITFIELD', args));

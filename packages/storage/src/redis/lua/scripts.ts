@@ -126,3 +126,28 @@ else n = #redis.call('SUNION', unpack(sources)) end
 redis.call('SET', KEYS[1], string.format('%d', n))
 return n
 `;
+
+/**
+ * orchunks: OR whole chunks into a bitmap: the fast path for setting many bits at once. The
+ * client packs a batch's offsets into chunk bytes; each chunk then costs one BITOP instead of
+ * one BITFIELD sub-command per bit.
+ * KEYS[1]: the bitmap's index zset. ARGV: chunk index, bytes, chunk index, bytes, ...
+ * Returns: 0.
+ */
+export const ORCHUNKS = `${TYPE_OF}
+local t = typeOf(KEYS[1])
+if t ~= 'zset' and t ~= 'none' then return ${WRONGTYPE} end
+local tmp = KEYS[1] .. ':o'
+for i = 1, #ARGV, 2 do
+  local chunk = KEYS[1] .. ':c' .. ARGV[i]
+  redis.call('ZADD', KEYS[1], ARGV[i], ARGV[i])
+  if redis.call('EXISTS', chunk) == 1 then
+    redis.call('SET', tmp, ARGV[i + 1], 'PX', 60000)
+    redis.call('BITOP', 'OR', chunk, chunk, tmp)
+  else
+    redis.call('SET', chunk, ARGV[i + 1])
+  end
+end
+redis.call('DEL', tmp)
+return 0
+`;
