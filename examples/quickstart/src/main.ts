@@ -16,7 +16,9 @@ import { dayrange, weekrange } from '@porpoise/timerange';
 import { bar, fmt, heading, pct, sparkline, table } from './report.js';
 import { simulate } from './synthetic.js';
 
+// allowPositionals: `pnpm demo -- --redis …` passes a literal '--' through.
 const { values: args } = parseArgs({
+  allowPositionals: true,
   options: {
     redis: { type: 'string' },
     users: { type: 'string', default: '100000' },

@@ -1,0 +1,54 @@
+/** One markdown table of results, printed and written to bench/RESULTS.md. */
+import { writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+
+export interface Row {
+  scenario: string;
+  ours: string;
+  baseline: string;
+  ratio: string;
+  goal: string;
+  met: boolean | null;
+}
+
+export function markdown(
+  rows: readonly Row[],
+  context: { redis: string; quick: boolean; seconds: number },
+): string {
+  const date = new Date().toISOString().slice(0, 10);
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  const header = [
+    '# Porpoise benchmark results',
+    '',
+    `Measured ${date} on ${cpus().length} cores (${cpu}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${context.redis}, loopback.`,
+    `Mode: ${context.quick ? 'quick (small sizes, proves the benchmarks run)' : 'full'}; took ${context.seconds.toFixed(0)} s. Baselines are measured in the same run.`,
+    '',
+    '| scenario | Porpoise | baseline | ratio | goal | met |',
+    '|---|---|---|---|---|---|',
+  ];
+  const body = rows.map(
+    (r) =>
+      `| ${r.scenario} | ${r.ours} | ${r.baseline} | ${r.ratio} | ${r.goal} | ${r.met === null ? '—' : r.met ? 'yes' : '**no**'} |`,
+  );
+  return [...header, ...body, ''].join('\n');
+}
+
+export function write(path: string, text: string): void {
+  writeFileSync(path, text);
+}
+
+export const rate = (n: number, ms: number) => `${(((n / ms) * 1000) / 1e6).toFixed(2)} M/s`;
+export const millis = (ms: number) => `${ms.toFixed(ms < 10 ? 2 : 0)} ms`;
+export const bytes = (n: number) =>
+  n >= 2 ** 20 ? `${(n / 2 ** 20).toFixed(2)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} B`;
+
+export async function median(times: number, fn: () => Promise<unknown>): Promise<number> {
+  const samples: number[] = [];
+  for (let i = 0; i < times; i++) {
+    const started = performance.now();
+    await fn();
+    samples.push(performance.now() - started);
+  }
+  samples.sort((a, b) => a - b);
+  return samples[Math.floor(samples.length / 2)]!;
+}
