@@ -149,15 +149,7 @@ async function main(): Promise<void> {
       await pipeline.exec();
       const events = new Events(backend, { resolutions: ['day'], now });
       const reads: number[] = [];
-      const counting: Backend = {
-        ...backend,
-        name: 'redis',
-        read: (o) => (reads.push(1), backend.read(o)),
-        write: (o, w) => backend.write(o, w),
-        supports: (f) => backend.supports(f),
-        keys: () => backend.keys(),
-        close: () => backend.close(),
-      };
+      const counting = countingReads(backend, reads);
       const countingEvents = new Events(counting, { resolutions: ['day'], now });
       await countingEvents.get('active').counts(dayrange(-30, 0, { now: NOW }));
       const ours = await median(7, () => events.get('active').counts(dayrange(-30, 0, { now: NOW })));
@@ -348,15 +340,7 @@ async function main(): Promise<void> {
         });
       }
       const reads: number[] = [];
-      const counting: Backend = {
-        ...backend,
-        name: 'redis',
-        read: (o) => (reads.push(1), backend.read(o)),
-        write: (o, w) => backend.write(o, w),
-        supports: (f) => backend.supports(f),
-        keys: () => backend.keys(),
-        close: () => backend.close(),
-      };
+      const counting = countingReads(backend, reads);
       const lookupTracker = new ActivityTracker(counting, { prefix: 'act-exact', now });
       const lookup = await median(5, () => lookupTracker.lookupDaily({ buckets: platforms }));
       log({
@@ -407,6 +391,21 @@ async function main(): Promise<void> {
   });
   console.log(`\n${text}`);
   if (!quick) write(new URL('../RESULTS.md', import.meta.url).pathname, text);
+}
+
+/** The backend, with every read() call (one round trip on Redis) recorded in `reads`. */
+function countingReads(backend: Backend, reads: number[]): Backend {
+  return {
+    name: backend.name,
+    read: (ops) => {
+      reads.push(1);
+      return backend.read(ops);
+    },
+    write: (ops, options) => backend.write(ops, options),
+    supports: (feature) => backend.supports(feature),
+    keys: () => backend.keys(),
+    close: () => backend.close(),
+  };
 }
 
 async function usage(client: Redis, pattern: string): Promise<number> {
