@@ -31,9 +31,15 @@ for i = 4, #ARGV do program[#program + 1] = ARGV[i] end
 
 -- Candidate chunks: every chunk of any leaf, and every chunk below the widest NOT universe.
 local candidates = {}
+local present = {}
 local maxUniverse = 0
 for i = 1, #KEYS do
-  for _, member in ipairs(redis.call('ZRANGE', KEYS[i], 0, -1)) do candidates[tonumber(member)] = true end
+  present[i] = {}
+  for _, member in ipairs(redis.call('ZRANGE', KEYS[i], 0, -1)) do
+    local c = tonumber(member)
+    candidates[c] = true
+    present[i][c] = true
+  end
 end
 local p = 1
 while p <= #program do
@@ -50,13 +56,18 @@ local order = {}
 for c in pairs(candidates) do order[#order + 1] = c end
 table.sort(order)
 
-local temps = {}
+-- Temporaries are numbered per chunk and reused by the next chunk (BITOP and SET overwrite),
+-- so a query creates a handful of keys, each with a 60 s expiry, all deleted at the end.
+local created = {}
 local tmpCount = 0
 local fullKey = nil
 local function newTemp()
   tmpCount = tmpCount + 1
   local name = tmpBase .. tmpCount
-  temps[#temps + 1] = name
+  if not created[name] then
+    created[name] = true
+    created[#created + 1] = name
+  end
   return name
 end
 local function fullChunk()
@@ -76,6 +87,7 @@ local function bitop(op, sources)
     while #batch < 16 and i <= #sources do batch[#batch + 1] = sources[i]; i = i + 1 end
     local dest = newTemp()
     redis.call('BITOP', op, dest, unpack(batch))
+    -- BITOP drops a reused key's expiry, so set it again every time.
     redis.call('PEXPIRE', dest, 60000)
     acc = dest
   end
@@ -89,8 +101,8 @@ local function evaluate(c)
   while q <= #program do
     local token = program[q]
     if token == 'k' then
-      local key = KEYS[tonumber(program[q + 1])]
-      if redis.call('ZSCORE', key, c) then stack[#stack + 1] = key .. ':c' .. c else stack[#stack + 1] = false end
+      local leaf = tonumber(program[q + 1])
+      if present[leaf][c] then stack[#stack + 1] = KEYS[leaf] .. ':c' .. c else stack[#stack + 1] = false end
       q = q + 2
     elseif token == 'and' or token == 'or' or token == 'xor' then
       local n = tonumber(program[q + 1])
@@ -188,8 +200,9 @@ for _, c in ipairs(order) do
       if bytes and redis.call('BITCOUNT', value) > 0 then out[#out + 1] = c; out[#out + 1] = bytes end
     end
   end
-  if #temps > 0 then redis.call('DEL', unpack(temps)); temps = {} end
+  tmpCount = 0
 end
+if #created > 0 then redis.call('DEL', unpack(created)) end
 if fullKey then redis.call('DEL', fullKey) end
 if mode == 'count' then return total end
 return out
