@@ -2,9 +2,8 @@
  * Faults: a redis-server killed and restarted mid-ingest, collapses interrupted at every
  * point, and several real processes ingesting and collapsing the same periods at once.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +12,7 @@ import { ActivityTracker } from '@porpoise/activity';
 import { Events } from '@porpoise/events';
 import { type Backend, BackendError, MemoryBackend, RedisBackend } from '@porpoise/storage';
 import { hasRedis, redisTargets, uniquePrefix } from '@porpoise/test-redis';
+import { freePort, spawnRedisServer, waitForPing } from '@porpoise/test-redis/servers';
 import { dayrange } from '@porpoise/timerange';
 import { afterAll, describe, expect, it } from 'vitest';
 import { closeShared, compared } from './backends.js';
@@ -21,49 +21,8 @@ import { workload } from './fixtures/workload.js';
 afterAll(closeShared);
 const run = promisify(execFile);
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function startRedis(port: number, dir: string): ChildProcess {
-  return spawn(
-    'redis-server',
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--dir',
-      dir,
-      '--appendonly',
-      'yes',
-      '--appendfsync',
-      'always',
-      '--save',
-      '',
-    ],
-    { stdio: 'ignore' },
-  );
-}
-
-async function waitForPing(port: number): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    try {
-      const { stdout } = await run('redis-cli', ['-p', String(port), 'PING']);
-      if (stdout.trim() === 'PONG') return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('redis-server did not start');
+function startRedis(port: number, dir: string) {
+  return spawnRedisServer(port, dir, ['--appendonly', 'yes', '--appendfsync', 'always', '--save', '']);
 }
 
 describe.skipIf(!hasRedis())('a redis-server killed and restarted mid-ingest', () => {
