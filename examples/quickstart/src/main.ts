@@ -16,9 +16,10 @@ import { dayrange, weekrange } from '@porpoise/timerange';
 import { bar, fmt, heading, pct, sparkline, table } from './report.js';
 import { simulate } from './synthetic.js';
 
-// allowPositionals: `pnpm demo -- --redis …` passes a literal '--' through.
+// `pnpm demo -- --redis …` passes a literal '--' through; parseArgs would stop there.
+const argv = process.argv.slice(2);
 const { values: args } = parseArgs({
-  allowPositionals: true,
+  args: argv[0] === '--' ? argv.slice(1) : argv,
   options: {
     redis: { type: 'string' },
     users: { type: 'string', default: '100000' },
