@@ -25,6 +25,7 @@ import {
   HGETALL,
   MAX,
   ORCHUNKS,
+  SETBITS,
   STORECARD,
   UNIONCARD,
 } from './lua/scripts.js';
@@ -581,24 +582,16 @@ export class RedisBackend implements Backend {
           pending.push(batch.script(group(op.key), CLEARBITS, [p(op.key)], args));
           return;
         }
-        // Dense chunks are packed here and ORed in whole; sparse ones set bit by bit.
+        // Dense chunks are packed here and ORed in whole; sparse ones go bit by bit, all of
+        // one bitmap in one script call.
         const packed: Arg[] = [];
-        const index: Arg[] = [p(op.key)];
-        const sparse: Array<[number, number[]]> = [];
+        const scattered: number[] = [];
         for (const [chunk, offsets] of chunks) {
           if (offsets.length >= DENSE_CHUNK) packed.push(chunk, packChunk(offsets));
-          else {
-            index.push(chunk, chunk);
-            sparse.push([chunk, offsets]);
-          }
+          else for (const o of offsets) scattered.push(chunk, o);
         }
         if (packed.length > 0) pending.push(batch.script(group(op.key), ORCHUNKS, [p(op.key)], packed));
-        if (sparse.length > 0) pending.push(batch.call(group(op.key), 'ZADD', index));
-        for (const [chunk, offsets] of sparse) {
-          const args: Arg[] = [this.#layout.chunk(op.key, chunk)];
-          for (const o of offsets) args.push('SET', 'u1', o, 1);
-          pending.push(batch.call(group(op.key), 'BITFIELD', args));
-        }
+        if (scattered.length > 0) pending.push(batch.script(group(op.key), SETBITS, [p(op.key)], scattered));
         return;
       }
       case 'increment':

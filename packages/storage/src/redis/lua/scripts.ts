@@ -151,3 +151,25 @@ end
 redis.call('DEL', tmp)
 return 0
 `;
+
+/**
+ * setbits: set scattered bits of a chunked bitmap in one call. A batch of events spread over
+ * millions of ids touches a chunk or two bits at a time; one script per bitmap replaces
+ * thousands of per-chunk commands (and their client-side garbage).
+ * KEYS[1]: the bitmap's index zset. ARGV: chunk index, relative offset, chunk index, ...
+ * Returns: 0.
+ */
+export const SETBITS = `${TYPE_OF}
+local t = typeOf(KEYS[1])
+if t ~= 'zset' and t ~= 'none' then return ${WRONGTYPE} end
+local seen = {}
+for i = 1, #ARGV, 2 do
+  local chunk = ARGV[i]
+  if not seen[chunk] then
+    seen[chunk] = true
+    redis.call('ZADD', KEYS[1], chunk, chunk)
+  end
+  redis.call('SETBIT', KEYS[1] .. ':c' .. chunk, ARGV[i + 1], 1)
+end
+return 0
+`;
