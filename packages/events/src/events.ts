@@ -21,6 +21,8 @@ export interface EventRecord {
   at?: Instant;
 }
 
+const SLOT = 15 * 60_000;
+
 /** Largest id + 1: Redis bitmaps address bits 0 .. 2^32-1. */
 export const MAX_ID = 2 ** 32 - 1;
 
@@ -103,15 +105,37 @@ export class Events {
   async #write(marks: Mark[], value: boolean): Promise<void> {
     const { keys, options, backend } = this.#context;
     const offsets = new Map<string, number[]>();
+    const listFor = (key: string) => {
+      let list = offsets.get(key);
+      if (!list) offsets.set(key, (list = []));
+      return list;
+    };
+    // The hot path: events of one name within one 15-minute slot share their hour, day, week,
+    // month and year keys, so resolve those lists once per (name, slot), not per event.
+    const coarse = options.resolutions.filter((unit) => unit !== 'minute');
+    const minute = coarse.length !== options.resolutions.length;
+    const perName = new Map<string, Map<number, number[][] | null>>();
     let max = -1;
     for (const { name, id, ms } of marks) {
       if (id > max) max = id;
-      for (const unit of options.resolutions) {
-        const key = keys.bitmap(name, unit, this.#keyer.key(ms, unit));
-        const list = offsets.get(key);
-        if (list) list.push(id);
-        else offsets.set(key, [id]);
+      let bySlot = perName.get(name);
+      if (!bySlot) perName.set(name, (bySlot = new Map()));
+      const slot = Math.floor(ms / SLOT);
+      let lists = bySlot.get(slot);
+      if (lists === undefined) {
+        const start = slot * SLOT;
+        // A slot split by a bucket boundary (only historical offsets with seconds) is not cached.
+        const whole = coarse.every(
+          (unit) => this.#keyer.key(start, unit) === this.#keyer.key(start + SLOT - 1, unit),
+        );
+        lists = whole
+          ? coarse.map((unit) => listFor(keys.bitmap(name, unit, this.#keyer.key(start, unit))))
+          : null;
+        bySlot.set(slot, lists);
       }
+      if (lists) for (const list of lists) list.push(id);
+      else for (const unit of coarse) listFor(keys.bitmap(name, unit, this.#keyer.key(ms, unit))).push(id);
+      if (minute) listFor(keys.bitmap(name, 'minute', this.#keyer.key(ms, 'minute'))).push(id);
     }
     const ops: WriteOp[] = [];
     for (const [key, list] of offsets) ops.push({ op: 'setBits', key, offsets: list, value });

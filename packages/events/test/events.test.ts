@@ -1,6 +1,6 @@
 import type { Backend } from '@porpoise/storage';
 import { describeEachBackend } from '@porpoise/test-backends';
-import { dayrange, hourrange, monthrange, weekrange } from '@porpoise/timerange';
+import { dayrange, hourrange, minuterange, monthrange, weekrange } from '@porpoise/timerange';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { cohort, Events, InvalidArgumentError } from '../src/index.js';
 
@@ -135,6 +135,34 @@ describeEachBackend((make) => {
     ]);
     const week = await events.get('seen').union(dayrange('2026-11-16', '2026-11-23'));
     expect(week.toArray()).toEqual([1, 2]);
+  });
+
+  it('records minute buckets beside coarser ones, across the end of DST', async () => {
+    const zone = 'America/New_York';
+    const fine = new Events(backend, { resolutions: ['minute', 'hour', 'day'], zone, prefix: 'fine' });
+    // 05:30Z and 06:30Z are both 01:30 in New York on 2026-11-01 (EDT, then EST).
+    await fine.eventMany([
+      { name: 'm', id: 1, at: new Date('2026-11-01T05:30:10Z') },
+      { name: 'm', id: 2, at: new Date('2026-11-01T06:30:20Z') },
+      { name: 'm', id: 3, at: new Date('2026-11-01T06:31:00Z') },
+    ]);
+    const minutes = await fine
+      .get('m')
+      .counts(minuterange(new Date('2026-11-01T06:29:00Z'), new Date('2026-11-01T06:32:00Z'), { zone }));
+    expect(minutes.map((m) => [m.bucket.key, m.count])).toEqual([
+      ['2026110101b29', 0],
+      ['2026110101b30', 1],
+      ['2026110101b31', 1],
+    ]);
+    const hours = await fine
+      .get('m')
+      .counts(hourrange(new Date('2026-11-01T05:00:00Z'), new Date('2026-11-01T07:00:00Z'), { zone }));
+    expect(hours.map((h) => [h.bucket.key, h.count])).toEqual([
+      ['2026110101', 1],
+      ['2026110101b', 2],
+    ]);
+    const [day] = await fine.get('m').counts(dayrange('2026-11-01', '2026-11-02', { zone }));
+    expect(day?.count).toBe(3);
   });
 
   describe('rollups', () => {
