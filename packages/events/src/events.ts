@@ -8,7 +8,7 @@ import {
   validateBackend,
   type WriteOp,
 } from '@porpoise/storage';
-import { BucketKeyer, type Instant, InvalidArgumentError } from '@porpoise/timerange';
+import { BucketKeyer, type Instant, InvalidArgumentError, type Unit } from '@porpoise/timerange';
 import { EventKeys } from './keys.js';
 import { EventQuery, eventNode, type QueryContext } from './query.js';
 import { validateEventName } from './validate.js';
@@ -74,10 +74,17 @@ export class Events {
 
   /** Record many events in one backend write. Every record is validated before anything is written. */
   async eventMany(records: Iterable<EventRecord>): Promise<void> {
-    const marks = mapRecords(records, '{ name, id, at? }', (r: EventRecord) =>
-      this.#mark(r.name, r.id, r.at),
-    );
-    if (marks.length > 0) await this.#write(marks, true);
+    // Records go straight into the batch (no intermediate objects: at a million events the
+    // garbage would cost more than the work). Nothing is written before every one is valid.
+    const batch = this.#batch();
+    let any = false;
+    mapRecords(records, '{ name, id, at? }', (r: EventRecord) => {
+      validateEventName(r.name);
+      validateId(r.id);
+      batch.add(r.name, r.id, recordingTime(r.at, this.#context.options));
+      any = true;
+    });
+    if (any) await this.#context.backend.write(batch.ops(true));
   }
 
   /** Remove `id` from `name` at `at` (default now), at every resolution. The max id stays. */
@@ -103,43 +110,68 @@ export class Events {
   }
 
   async #write(marks: Mark[], value: boolean): Promise<void> {
-    const { keys, options, backend } = this.#context;
-    const offsets = new Map<string, number[]>();
-    const listFor = (key: string) => {
-      let list = offsets.get(key);
-      if (!list) offsets.set(key, (list = []));
-      return list;
-    };
-    // The hot path: events of one name within one 15-minute slot share their hour, day, week,
-    // month and year keys, so resolve those lists once per (name, slot), not per event.
-    const coarse = options.resolutions.filter((unit) => unit !== 'minute');
-    const minute = coarse.length !== options.resolutions.length;
-    const perName = new Map<string, Map<number, number[][] | null>>();
-    let max = -1;
-    for (const { name, id, ms } of marks) {
-      if (id > max) max = id;
-      let bySlot = perName.get(name);
-      if (!bySlot) perName.set(name, (bySlot = new Map()));
-      const slot = Math.floor(ms / SLOT);
-      let lists = bySlot.get(slot);
-      if (lists === undefined) {
-        const start = slot * SLOT;
-        // A slot split by a bucket boundary (only historical offsets with seconds) is not cached.
-        const whole = coarse.every(
-          (unit) => this.#keyer.key(start, unit) === this.#keyer.key(start + SLOT - 1, unit),
-        );
-        lists = whole
-          ? coarse.map((unit) => listFor(keys.bitmap(name, unit, this.#keyer.key(start, unit))))
-          : null;
-        bySlot.set(slot, lists);
-      }
-      if (lists) for (const list of lists) list.push(id);
-      else for (const unit of coarse) listFor(keys.bitmap(name, unit, this.#keyer.key(ms, unit))).push(id);
-      if (minute) listFor(keys.bitmap(name, 'minute', this.#keyer.key(ms, 'minute'))).push(id);
+    const batch = this.#batch();
+    for (const { name, id, ms } of marks) batch.add(name, id, ms);
+    await this.#context.backend.write(batch.ops(value));
+  }
+
+  #batch(): BitBatch {
+    return new BitBatch(this.#context.keys, this.#context.options.resolutions, this.#keyer);
+  }
+}
+
+/**
+ * The bit-sets of one write, grouped per bitmap key. The hot path: events of one name within
+ * one 15-minute slot share their hour, day, week, month and year keys, so those lists are
+ * resolved once per (name, slot), not per event.
+ */
+class BitBatch {
+  readonly #offsets = new Map<string, number[]>();
+  readonly #perName = new Map<string, Map<number, number[][] | null>>();
+  readonly #coarse: Unit[];
+  readonly #minute: boolean;
+  #max = -1;
+
+  constructor(
+    private readonly keys: EventKeys,
+    resolutions: readonly Unit[],
+    private readonly keyer: BucketKeyer,
+  ) {
+    this.#coarse = resolutions.filter((unit) => unit !== 'minute');
+    this.#minute = this.#coarse.length !== resolutions.length;
+  }
+
+  add(name: string, id: number, ms: number): void {
+    if (id > this.#max) this.#max = id;
+    let bySlot = this.#perName.get(name);
+    if (!bySlot) this.#perName.set(name, (bySlot = new Map()));
+    const slot = Math.floor(ms / SLOT);
+    let lists = bySlot.get(slot);
+    if (lists === undefined) {
+      const start = slot * SLOT;
+      // A slot split by a bucket boundary (only historical offsets with seconds) is not cached.
+      const whole = this.#coarse.every(
+        (unit) => this.keyer.key(start, unit) === this.keyer.key(start + SLOT - 1, unit),
+      );
+      lists = whole ? this.#coarse.map((unit) => this.#list(name, unit, start)) : null;
+      bySlot.set(slot, lists);
     }
+    if (lists) for (const list of lists) list.push(id);
+    else for (const unit of this.#coarse) this.#list(name, unit, ms).push(id);
+    if (this.#minute) this.#list(name, 'minute', ms).push(id);
+  }
+
+  ops(value: boolean): WriteOp[] {
     const ops: WriteOp[] = [];
-    for (const [key, list] of offsets) ops.push({ op: 'setBits', key, offsets: list, value });
-    if (value) ops.push({ op: 'max', key: keys.maxId, value: max });
-    await backend.write(ops);
+    for (const [key, offsets] of this.#offsets) ops.push({ op: 'setBits', key, offsets, value });
+    if (value && this.#max >= 0) ops.push({ op: 'max', key: this.keys.maxId, value: this.#max });
+    return ops;
+  }
+
+  #list(name: string, unit: Unit, ms: number): number[] {
+    const key = this.keys.bitmap(name, unit, this.keyer.key(ms, unit));
+    let list = this.#offsets.get(key);
+    if (!list) this.#offsets.set(key, (list = []));
+    return list;
   }
 }
