@@ -267,6 +267,16 @@ function splitOffsets(offsets: readonly number[]): Map<number, number[]> {
 
 const BITMAP_READS = new Set(['getBit', 'bitCount', 'bitmap']);
 
+/** Bit expressions of one read, gathered per mode and place so each place gets one script call. */
+type ExpressionQueue = Map<
+  string,
+  {
+    group: string;
+    mode: 'count' | 'bytes';
+    items: Array<{ expr: BitExpr; resolve: (value: unknown) => void; reject: (error: unknown) => void }>;
+  }
+>;
+
 /** From this many bits in one chunk on, sending the packed chunk beats a sub-command per bit. */
 const DENSE_CHUNK = 32;
 
@@ -340,7 +350,9 @@ export class RedisBackend implements Backend {
     );
     const batch = new Batch(this.#client, this.#cluster);
     const second = new Batch(this.#client, this.#cluster);
-    const pending = ops.map((op) => this.#readOne(op, batch, second));
+    const expressions: ExpressionQueue = new Map();
+    const pending = ops.map((op) => this.#readOne(op, batch, second, expressions));
+    this.#sendExpressions(expressions, batch);
     // Cross-slot HyperLogLog merges on a cluster queue (and flush) a second round trip themselves.
     await batch.flush();
     return (await settleAll(pending)) as ReadResults<T>;
@@ -460,7 +472,7 @@ export class RedisBackend implements Backend {
     return keys.every((key) => localityGroup(key) === first) ? first : null;
   }
 
-  #readOne(op: ReadOp, batch: Batch, second: Batch): Promise<unknown> {
+  #readOne(op: ReadOp, batch: Batch, second: Batch, expressions: ExpressionQueue): Promise<unknown> {
     const p = (key: string) => this.#layout.physical(key);
     switch (op.op) {
       case 'getBit': {
@@ -471,7 +483,7 @@ export class RedisBackend implements Backend {
       }
       case 'bitCount':
       case 'bitmap':
-        return this.#readExpr(op.expr, op.op === 'bitCount' ? 'count' : 'bytes', batch);
+        return this.#readExpr(op.expr, op.op === 'bitCount' ? 'count' : 'bytes', batch, expressions);
       case 'hashGetAll':
         return batch.script<string[]>(localityGroup(op.key), HGETALL, [p(op.key)], []).then((flat) => {
           const map = new Map<string, number>();
@@ -518,6 +530,33 @@ export class RedisBackend implements Backend {
     }
   }
 
+  #sendExpressions(expressions: ExpressionQueue, batch: Batch): void {
+    for (const { group, mode, items } of expressions.values()) {
+      const leaves: string[] = [];
+      const programs = items.map((item) => compile(item.expr, leaves));
+      const args: Arg[] = [mode, this.#layout.temporary(group), CHUNK_BITS, programs.length];
+      for (const program of programs) args.push(program.length, ...program);
+      batch
+        .script<unknown[]>(
+          group,
+          BITQUERY,
+          leaves.map((k) => this.#layout.physical(k)),
+          args,
+          mode === 'bytes',
+        )
+        .then(
+          (results) => {
+            items.forEach((item, i) => {
+              item.resolve(mode === 'count' ? Number(results[i]) : chunksToBitmap(results[i]));
+            });
+          },
+          (error: unknown) => {
+            for (const item of items) item.reject(error);
+          },
+        );
+    }
+  }
+
   /** Merge HyperLogLogs from several slots: copy each into one slot (DUMP/RESTORE), then PFCOUNT. */
   async #hllCountAcrossSlots(keys: readonly string[], batch: Batch, second: Batch): Promise<number> {
     const dumps = await settleAll(
@@ -543,21 +582,22 @@ export class RedisBackend implements Backend {
     return count;
   }
 
-  #readExpr(expr: BitExpr, mode: 'count' | 'bytes', batch: Batch): Promise<unknown> {
+  #readExpr(
+    expr: BitExpr,
+    mode: 'count' | 'bytes',
+    batch: Batch,
+    expressions: ExpressionQueue,
+  ): Promise<unknown> {
     const keys = [...new Set(exprKeys(expr))];
     const group = this.#commonGroup(keys);
     if (group !== null) {
-      const leaves: string[] = [];
-      const program = compile(expr, leaves);
-      const args = [mode, this.#layout.temporary(group), CHUNK_BITS, ...program];
-      const reply = batch.script(
-        group,
-        BITQUERY,
-        leaves.map((k) => this.#layout.physical(k)),
-        args,
-        mode === 'bytes',
-      );
-      return mode === 'count' ? reply.then(Number) : reply.then(chunksToBitmap);
+      // Queued: every expression of this read that can run in one place goes in one script call.
+      return new Promise((resolve, reject) => {
+        const slot = `${mode}|${this.#cluster ? group : ''}`;
+        let entry = expressions.get(slot);
+        if (!entry) expressions.set(slot, (entry = { group, mode, items: [] }));
+        entry.items.push({ expr, resolve, reject });
+      });
     }
     // Leaves in several cluster slots: fetch each bitmap and evaluate here, exactly.
     return settleAll(

@@ -1,12 +1,16 @@
 /**
- * bitquery: evaluate a bit expression over chunked bitmaps, chunk by chunk, server-side.
+ * bitquery: evaluate bit expressions over chunked bitmaps, chunk by chunk, server-side.
+ * Several expressions travel in one call (a whole `counts` range, a whole cohort), so the
+ * per-call work (type checks, reading each leaf's chunk list) is done once.
  *
- * KEYS: the index zsets of the expression's leaf bitmaps (KEYS[i] is leaf i).
+ * KEYS: the index zsets of the expressions' leaf bitmaps (KEYS[i] is leaf i).
  * ARGV[1]: 'count' or 'bytes'.
  * ARGV[2]: a temporary key name in the leaves' slot; temporaries are ARGV[2]..n.
  * ARGV[3]: the chunk size in bits.
- * ARGV[4..]: the expression in postfix: 'k' i | 'and' n | 'or' n | 'xor' n | 'andnot' | 'not' bits.
- * Returns: 'count' -> the number of set bits; 'bytes' -> a flat array index1, bytes1, index2, ...
+ * ARGV[4]: the number of expressions; then for each, its token count and its tokens, in
+ *   postfix: 'k' i | 'and' n | 'or' n | 'xor' n | 'andnot' | 'not' bits.
+ * Returns: an array with, per expression, 'count' -> its number of set bits; 'bytes' -> a
+ *   flat array index1, bytes1, index2, ...
  *
  * Empty and all-ones chunks are handled symbolically, so NOT over a 2^32 universe costs no
  * memory for chunks the operand never touched. Every temporary key gets a 60 s expiry the
@@ -26,35 +30,57 @@ for i = 1, #KEYS do
   end
 end
 
-local program = {}
-for i = 4, #ARGV do program[#program + 1] = ARGV[i] end
+local programs = {}
+local at = 5
+for p = 1, tonumber(ARGV[4]) do
+  local length = tonumber(ARGV[at])
+  local tokens = {}
+  for j = 1, length do tokens[j] = ARGV[at + j] end
+  programs[p] = tokens
+  at = at + length + 1
+end
 
--- Candidate chunks: every chunk of any leaf, and every chunk below the widest NOT universe.
-local candidates = {}
+-- Each leaf's chunk list, read once for every expression of the call.
 local present = {}
-local maxUniverse = 0
+local chunkLists = {}
 for i = 1, #KEYS do
   present[i] = {}
+  chunkLists[i] = {}
   for _, member in ipairs(redis.call('ZRANGE', KEYS[i], 0, -1)) do
     local c = tonumber(member)
-    candidates[c] = true
     present[i][c] = true
+    chunkLists[i][#chunkLists[i] + 1] = c
   end
 end
-local p = 1
-while p <= #program do
-  if program[p] == 'not' then
-    local bits = tonumber(program[p + 1])
-    if bits > maxUniverse then maxUniverse = bits end
+
+-- Candidate chunks of one expression: every chunk of its leaves, and every chunk below its
+-- widest NOT universe.
+local function candidatesOf(program)
+  local candidates = {}
+  local maxUniverse = 0
+  local p = 1
+  while p <= #program do
+    local token = program[p]
+    if token == 'andnot' then
+      p = p + 1
+    else
+      if token == 'k' then
+        for _, c in ipairs(chunkLists[tonumber(program[p + 1])]) do candidates[c] = true end
+      elseif token == 'not' then
+        local bits = tonumber(program[p + 1])
+        if bits > maxUniverse then maxUniverse = bits end
+      end
+      p = p + 2
+    end
   end
-  p = p + 2
-  if program[p - 2] == 'andnot' then p = p - 1 end
+  for c = 0, math.ceil(maxUniverse / chunkBits) - 1 do candidates[c] = true end
+  local order = {}
+  for c in pairs(candidates) do order[#order + 1] = c end
+  table.sort(order)
+  return order
 end
-local universeChunks = math.ceil(maxUniverse / chunkBits)
-for c = 0, universeChunks - 1 do candidates[c] = true end
-local order = {}
-for c in pairs(candidates) do order[#order + 1] = c end
-table.sort(order)
+
+local program = nil
 
 -- Temporaries are numbered per chunk and reused by the next chunk (BITOP and SET overwrite),
 -- so a query creates a handful of keys, each with a 60 s expiry, all deleted at the end.
@@ -186,24 +212,28 @@ local function evaluate(c)
   return stack[1]
 end
 
-local total = 0
-local out = {}
-for _, c in ipairs(order) do
-  local value = evaluate(c)
-  if value == true then
-    if mode == 'count' then total = total + chunkBits
-    else out[#out + 1] = c; out[#out + 1] = string.rep('\\255', chunkBytes) end
-  elseif value ~= false then
-    if mode == 'count' then total = total + redis.call('BITCOUNT', value)
-    else
-      local bytes = redis.call('GET', value)
-      if bytes and redis.call('BITCOUNT', value) > 0 then out[#out + 1] = c; out[#out + 1] = bytes end
+local results = {}
+for r, tokens in ipairs(programs) do
+  program = tokens
+  local total = 0
+  local out = {}
+  for _, c in ipairs(candidatesOf(program)) do
+    local value = evaluate(c)
+    if value == true then
+      if mode == 'count' then total = total + chunkBits
+      else out[#out + 1] = c; out[#out + 1] = string.rep('\\255', chunkBytes) end
+    elseif value ~= false then
+      if mode == 'count' then total = total + redis.call('BITCOUNT', value)
+      else
+        local bytes = redis.call('GET', value)
+        if bytes and redis.call('BITCOUNT', value) > 0 then out[#out + 1] = c; out[#out + 1] = bytes end
+      end
     end
+    tmpCount = 0
   end
-  tmpCount = 0
+  if mode == 'count' then results[r] = total else results[r] = out end
 end
 if #created > 0 then redis.call('DEL', unpack(created)) end
 if fullKey then redis.call('DEL', fullKey) end
-if mode == 'count' then return total end
-return out
+return results
 `;
