@@ -16,8 +16,36 @@ runBackendConformance(
   () => new RedisBackend(mock as never, { prefix: `mock${n++}` }),
   {
     knownDeviations: {
-      'a key without expiry has no time to live, and set clears an expiry':
-        'ioredis-mock 8.13 keeps the expiry when SET overwrites a key (real Redis clears it)',
+      'a non-atomic write that hits the wrong type rejects with a BackendError':
+        'ioredis-mock 8.13 does not raise WRONGTYPE for this command on a key of another kind (real Redis does)',
+      'read: get of a hash rejects with WRONGTYPE':
+        'ioredis-mock 8.13 does not raise WRONGTYPE for this command on a key of another kind (real Redis does)',
+      'read: get of a set rejects with WRONGTYPE':
+        'ioredis-mock 8.13 does not raise WRONGTYPE for this command on a key of another kind (real Redis does)',
+      'read: hashGet of a plain value rejects with WRONGTYPE':
+        'ioredis-mock 8.13 does not raise WRONGTYPE for this command on a key of another kind (real Redis does)',
+      'read: setCardinality with a hash rejects with WRONGTYPE':
+        'ioredis-mock 8.13 does not raise WRONGTYPE for this command on a key of another kind (real Redis does)',
+      'read: setHas of a hash rejects with WRONGTYPE':
+        'ioredis-mock 8.13 does not raise WRONGTYPE for this command on a key of another kind (real Redis does)',
+      'write: increment on a plain value rejects with WRONGTYPE and leaves the key as it was':
+        'ioredis-mock 8.13 does not raise WRONGTYPE for this command on a key of another kind (real Redis does)',
+      'write: increment on a set rejects with WRONGTYPE and leaves the key as it was':
+        'ioredis-mock 8.13 does not raise WRONGTYPE for this command on a key of another kind (real Redis does)',
+      'write: max on a hash rejects with WRONGTYPE and leaves the key as it was':
+        'ioredis-mock 8.13 does not raise WRONGTYPE for this command on a key of another kind (real Redis does)',
+      'write: setAdd on a hash rejects with WRONGTYPE and leaves the key as it was':
+        'ioredis-mock 8.13 does not raise WRONGTYPE for this command on a key of another kind (real Redis does)',
+      'write: storeCardinality of sets from a hash rejects with WRONGTYPE and leaves the key as it was':
+        'ioredis-mock 8.13 does not raise WRONGTYPE for this command on a key of another kind (real Redis does)',
+      'leaves no other key behind after reads of every kind, including failed ones':
+        'the failed reads it makes rely on WRONGTYPE, which ioredis-mock 8.13 does not raise',
+      'agrees with a model on random increments, additions, removals and deletions':
+        'the model expects WRONGTYPE where ioredis-mock 8.13 raises none',
+      'treats __proto__, constructor and toString as ordinary fields':
+        'ioredis-mock 8.13 answers HGET of a missing field named like an Object.prototype member (valueOf) with that member',
+      'max keeps an expiry when it raises the value':
+        'ioredis-mock 8.13 ignores SET … KEEPTTL inside scripts',
     },
   },
 );

@@ -26,6 +26,7 @@ import {
   MAX,
   ORCHUNKS,
   SETBITS,
+  SETVALUE,
   STORECARD,
   UNIONCARD,
 } from './lua/scripts.js';
@@ -152,12 +153,28 @@ class Batch {
     const pipeline = this.client.pipeline();
     const lookup = (target: object, c: Command) =>
       (target as Record<string, Sender | undefined>)[`${c.name.toLowerCase()}${c.buffer ? 'Buffer' : ''}`];
-    const piped: Command[] = [];
-    const direct: Promise<void>[] = [];
-    // Emulators whose pipelines cannot EVAL get scripts in full (see below).
+    // Emulators whose pipelines cannot EVAL get scripts in full, on their own (below).
     const canEvalsha = ['eval', 'evalsha'].every(
       (m) => typeof (pipeline as unknown as Record<string, unknown>)[m] === 'function',
     );
+    // An emulator that cannot pipeline some command (ioredis-mock's EVAL) gets the whole
+    // batch one command at a time, in order: a write's operations must not be reordered.
+    if (commands.some((c) => !(c.sha && canEvalsha) && !lookup(pipeline, c))) {
+      for (const c of commands) {
+        const alone = lookup(this.client, c);
+        if (!alone) {
+          c.reject(new UnsupportedError(`this Redis client cannot send ${c.name}`));
+          continue;
+        }
+        try {
+          settleReply(c, null, await alone.apply(this.client, [...c.args]));
+        } catch (error) {
+          settleReply(c, error, null);
+        }
+      }
+      return;
+    }
+    const piped: Command[] = [];
     for (const c of commands) {
       // Scripts go by SHA1: sending a 5 KB script with every call would dominate small reads.
       if (c.sha && canEvalsha) {
@@ -165,30 +182,11 @@ class Batch {
           c.buffer ? 'evalshaBuffer' : 'evalsha'
         ]!;
         method.apply(pipeline, [c.sha, ...c.args.slice(1)]);
-        piped.push(c);
-        continue;
+      } else {
+        // Named command methods rather than pipeline.call, so emulators like ioredis-mock work.
+        lookup(pipeline, c)!.apply(pipeline, [...c.args]);
       }
-      // Named command methods rather than pipeline.call, so emulators like ioredis-mock work;
-      // a command an emulator cannot pipeline (its EVAL) is sent on its own.
-      const send = lookup(pipeline, c);
-      if (send) {
-        send.apply(pipeline, [...c.args]);
-        piped.push(c);
-        continue;
-      }
-      const alone = lookup(this.client, c);
-      if (!alone) {
-        c.reject(new UnsupportedError(`this Redis client cannot send ${c.name}`));
-        continue;
-      }
-      direct.push(
-        Promise.resolve()
-          .then(() => alone.apply(this.client, [...c.args]))
-          .then(
-            (value) => settleReply(c, null, value),
-            (error: unknown) => settleReply(c, error, null),
-          ),
-      );
+      piped.push(c);
     }
     if (piped.length > 0) {
       let replies: [Error | null, unknown][] | null = null;
@@ -210,7 +208,6 @@ class Batch {
         if (unknownScripts.length > 0) await this.#send(unknownScripts);
       }
     }
-    await Promise.all(direct);
   }
 }
 
@@ -353,9 +350,11 @@ export class RedisBackend implements Backend {
     const expressions: ExpressionQueue = new Map();
     const pending = ops.map((op) => this.#readOne(op, batch, second, expressions));
     this.#sendExpressions(expressions, batch);
+    // Handlers go on before anything is sent, so a failed command is never an unhandled rejection.
+    const results = settleAll(pending);
     // Cross-slot HyperLogLog merges on a cluster queue (and flush) a second round trip themselves.
     await batch.flush();
-    return (await settleAll(pending)) as ReadResults<T>;
+    return (await results) as ReadResults<T>;
   }
 
   async write(ops: readonly WriteOp[], options: WriteOptions = {}): Promise<boolean> {
@@ -369,8 +368,9 @@ export class RedisBackend implements Backend {
     const batch = new Batch(this.#client, this.#cluster);
     const pending: Promise<unknown>[] = [];
     for (const op of ops) this.#writeOne(op, batch, pending);
+    const settled = settleAll(pending);
     await batch.flush();
-    await settleAll(pending);
+    await settled;
     return true;
   }
 
@@ -577,9 +577,9 @@ export class RedisBackend implements Backend {
     if (temps.length === 0) return 0;
     const count = second.call<number>(group, 'PFCOUNT', temps);
     const cleanup = second.call(group, 'DEL', temps);
+    const settled = settleAll<unknown>([...restores, count, cleanup]);
     await second.flush();
-    await settleAll([...restores, cleanup]);
-    return count;
+    return (await settled)[restores.length] as number;
   }
 
   #readExpr(
@@ -651,7 +651,7 @@ export class RedisBackend implements Backend {
         );
         return;
       case 'set':
-        pending.push(batch.call(group(op.key), 'SET', [p(op.key), op.value]));
+        pending.push(batch.script(group(op.key), SETVALUE, [p(op.key)], [op.value]));
         return;
       case 'max':
         pending.push(batch.script(group(op.key), MAX, [p(op.key)], [op.value]));
@@ -740,7 +740,11 @@ export class RedisBackend implements Backend {
       keys.map((k) => this.#layout.physical(k)),
       args,
     );
+    const applied = reply.then((value) => value === 1);
+    applied.catch(() => {
+      // Observed below; this only keeps a failure from being reported as unhandled meanwhile.
+    });
     await batch.flush();
-    return (await reply) === 1;
+    return applied;
   }
 }

@@ -28,8 +28,14 @@ end
 
 local types = {}
 local values = {}
+-- HyperLogLogs are strings to Redis; tell them apart from plain values by their magic, so
+-- PFADD cannot fail halfway through the script on a plain value.
 local function simulated(k)
-  if types[k] == nil then types[k] = typeOf(KEYS[k]) end
+  if types[k] == nil then
+    local t = typeOf(KEYS[k])
+    if t == 'string' and redis.call('GETRANGE', KEYS[k], 0, 3) == 'HYLL' then t = 'hll' end
+    types[k] = t
+  end
   return types[k]
 end
 local problem = nil
@@ -50,7 +56,7 @@ for _, op in ipairs(ops) do
   elseif name == 'srem' then
     expect(k, 'set')
   elseif name == 'pfadd' then
-    expect(k, 'string'); types[k] = 'string'
+    expect(k, 'hll'); types[k] = 'hll'
   elseif name == 'set' then
     types[k] = 'string'; values[k] = args[1]
   elseif name == 'max' then
@@ -60,7 +66,7 @@ for _, op in ipairs(ops) do
     if current and not string.match(tostring(current), '^%-?%d+$') then problem = 'ERR value is not an integer' end
     types[k] = 'string'; values[k] = nil
   elseif name == 'storecard' then
-    for s = 2, #args do expect(tonumber(args[s]), args[1] == 'hll' and 'string' or 'set') end
+    for s = 2, #args do expect(tonumber(args[s]), args[1] == 'hll' and 'hll' or 'set') end
     types[k] = 'string'; values[k] = nil
   elseif name == 'del' then
     for _, idx in ipairs(args) do types[tonumber(idx)] = 'none'; values[tonumber(idx)] = nil end
@@ -97,6 +103,7 @@ for _, op in ipairs(ops) do
   elseif name == 'pfadd' then
     redis.call('PFADD', key, unpack(args))
   elseif name == 'set' then
+    dropChunks(key)
     redis.call('SET', key, args[1])
   elseif name == 'max' then
     local current = redis.call('GET', key)
@@ -109,6 +116,7 @@ for _, op in ipairs(ops) do
     if args[1] == 'hll' then n = redis.call('PFCOUNT', unpack(sources))
     elseif #sources == 1 then n = redis.call('SCARD', sources[1])
     else n = #redis.call('SUNION', unpack(sources)) end
+    dropChunks(key)
     redis.call('SET', key, string.format('%d', n))
   elseif name == 'del' then
     for _, idx in ipairs(args) do deleteKey(KEYS[tonumber(idx)]) end

@@ -9,6 +9,14 @@ local function fail(message)
   if redis.error_reply then return redis.error_reply(message) end
   return 'PORPOISE_SCRIPT_ERROR ' .. message
 end
+-- Setting a plain value over a bitmap must take the bitmap's chunks with it.
+local function dropChunks(key)
+  local t = redis.call('TYPE', key)
+  if type(t) == 'table' then t = t['ok'] end
+  if t == 'zset' then
+    for _, c in ipairs(redis.call('ZRANGE', key, 0, -1)) do redis.call('DEL', key .. ':c' .. c) end
+  end
+end
 local function typeOf(key)
   local t = redis.call('TYPE', key)
   if type(t) == 'table' then t = t['ok'] end

@@ -80,7 +80,7 @@ return 0
  * max: raise an integer value to ARGV[1] if it is lower or absent, keeping its expiry.
  * KEYS[1]: the value. ARGV[1]: the integer. Returns: 1 if raised, 0 otherwise.
  */
-export const MAX = `
+export const MAX = `${TYPE_OF}
 local current = redis.call('GET', KEYS[1])
 if current then
   if not string.match(tostring(current), '^%-?%d+$') then return fail('ERR value is not an integer') end
@@ -116,15 +116,26 @@ return #redis.call('SUNION', unpack(KEYS))
  * storecard: store the cardinality of a union of sets or HyperLogLogs as a value.
  * KEYS[1]: destination. KEYS[2..]: sources. ARGV[1]: 'set' or 'hll'. Returns: the count.
  */
-export const STORECARD = `
+export const STORECARD = `${TYPE_OF}
 local sources = {}
 for i = 2, #KEYS do sources[#sources + 1] = KEYS[i] end
 local n
 if ARGV[1] == 'hll' then n = redis.call('PFCOUNT', unpack(sources))
 elseif #sources == 1 then n = redis.call('SCARD', sources[1])
 else n = #redis.call('SUNION', unpack(sources)) end
+dropChunks(KEYS[1])
 redis.call('SET', KEYS[1], string.format('%d', n))
 return n
+`;
+
+/**
+ * setvalue: a plain value, replacing whatever the key held (with a bitmap's chunks).
+ * KEYS[1]: the key. ARGV[1]: the value. Returns: 0.
+ */
+export const SETVALUE = `${TYPE_OF}
+dropChunks(KEYS[1])
+redis.call('SET', KEYS[1], ARGV[1])
+return 0
 `;
 
 /**
