@@ -1,13 +1,30 @@
 /**
- * The embedded backend: pure TypeScript, zero setup, exact. Every `read` and `write` runs
- * synchronously inside one call, so concurrent async callers never observe each other's
- * partial work. Semantics mirror Redis (the conformance suite holds both to the same
- * answers), including WRONGTYPE errors and the deletion of sets that become empty.
+ * The embedded backend: pure TypeScript, zero setup, exact.
+ *
+ * Every `read` and `write` runs synchronously from start to finish (there is no `await`
+ * inside), so concurrent async callers never observe each other's partial work: a read sees
+ * one snapshot and a write is one step. The clock is read once per call, so a key cannot
+ * expire halfway through one.
+ *
+ * Semantics mirror Redis, because the conformance suite holds both backends to the same
+ * answers: a key holds one kind of value (using it as another is a WRONGTYPE error), a set
+ * emptied by removal is deleted, `set` clears an expiry, `max` keeps it, and HyperLogLog
+ * estimates are Redis's own, digit for digit.
  */
 import type { Backend, BitExpr, Feature, ReadOp, ReadResults, WriteOp, WriteOptions } from '../backend.js';
 import { Bitmap } from '../bitmap.js';
 import { BackendError } from '../errors.js';
 import { exprKeys, validateReadOps, validateWriteOps } from '../validate.js';
+import { dryRun } from './dry-run.js';
+import {
+  type Entry,
+  type EntryOf,
+  INTEGER_VALUE,
+  incrementOverflow,
+  type Kind,
+  notAnInteger,
+  wrongType,
+} from './entry.js';
 import { HyperLogLog } from './hyperloglog.js';
 
 export interface MemoryBackendOptions {
@@ -15,77 +32,43 @@ export interface MemoryBackendOptions {
   now?: () => number;
 }
 
-type Entry =
-  | { kind: 'bitmap'; value: Bitmap; expiresAt?: number }
-  | { kind: 'hash'; value: Map<string, number>; expiresAt?: number }
-  | { kind: 'set'; value: Set<string>; expiresAt?: number }
-  | { kind: 'hll'; value: HyperLogLog; expiresAt?: number }
-  | { kind: 'string'; value: string; expiresAt?: number };
-
-type Kind = Entry['kind'];
-type EntryOf<K extends Kind> = Extract<Entry, { kind: K }>;
-
-function wrongType(key: string, expected: Kind, actual: Kind): BackendError {
-  return new BackendError(
-    `WRONGTYPE Operation against a key holding the wrong kind of value: "${key}" holds a ${actual}, not a ${expected}`,
-  );
-}
-
-function cloneEntry(entry: Entry): Entry {
-  switch (entry.kind) {
-    case 'bitmap':
-      return { ...entry, value: entry.value.clone() };
-    case 'hash':
-      return { ...entry, value: new Map(entry.value) };
-    case 'set':
-      return { ...entry, value: new Set(entry.value) };
-    case 'hll':
-      return { ...entry, value: entry.value.clone() };
-    case 'string':
-      return { ...entry };
-  }
-}
-
-const INTEGER = /^-?(0|[1-9][0-9]*)$/;
+const FEATURES: ReadonlySet<Feature> = new Set<Feature>(['bitmaps', 'hyperloglog']);
+const EMPTY_SET: ReadonlySet<string> = new Set();
 
 export class MemoryBackend implements Backend {
   readonly name = 'memory';
-  readonly #now: () => number;
+  readonly #clock: () => number;
   readonly #entries = new Map<string, Entry>();
-  /** Prior state of keys touched by the atomic write in progress, for rollback. */
-  #undo: Map<string, Entry | undefined> | null = null;
+  /** The clock's reading for the call in progress. */
+  #now = 0;
   #closed = false;
 
   constructor(options: MemoryBackendOptions = {}) {
-    this.#now = options.now ?? Date.now;
+    this.#clock = options.now ?? Date.now;
   }
 
   async read<const T extends readonly ReadOp[]>(ops: T): Promise<ReadResults<T>> {
-    this.#assertOpen();
+    this.#begin();
     validateReadOps(ops);
     return ops.map((op) => this.#readOne(op)) as ReadResults<T>;
   }
 
+  /**
+   * Without `atomic`, operations are applied in order like a Redis pipeline: one that fails
+   * at run time (WRONGTYPE, `max` on a non-integer) does not stop the others, and the write
+   * rejects with the first failure, so operations of the batch may have been applied. With
+   * `atomic`, the whole write is checked first (see ./dry-run.ts) and applied only if every
+   * operation would succeed.
+   */
   async write(ops: readonly WriteOp[], options: WriteOptions = {}): Promise<boolean> {
-    this.#assertOpen();
+    this.#begin();
     validateWriteOps(ops, options);
     if (options.atomic) {
       if (options.unlessExists !== undefined && this.#live(options.unlessExists)) return false;
-      this.#undo = new Map();
-      try {
-        for (const op of ops) this.#writeOne(op);
-      } catch (error) {
-        for (const [key, entry] of this.#undo) {
-          if (entry) this.#entries.set(key, entry);
-          else this.#entries.delete(key);
-        }
-        throw error;
-      } finally {
-        this.#undo = null;
-      }
+      dryRun(ops, (key) => this.#live(key));
+      for (const op of ops) this.#writeOne(op);
       return true;
     }
-    // Like a Redis pipeline: every operation runs; the first failure is reported.
     let failure: unknown;
     for (const op of ops) {
       try {
@@ -98,12 +81,13 @@ export class MemoryBackend implements Backend {
     return true;
   }
 
-  async supports(_feature: Feature): Promise<boolean> {
-    return true;
+  async supports(feature: Feature): Promise<boolean> {
+    this.#begin();
+    return FEATURES.has(feature);
   }
 
   async keys(): Promise<string[]> {
-    this.#assertOpen();
+    this.#begin();
     const out: string[] = [];
     for (const key of [...this.#entries.keys()]) if (this.#live(key)) out.push(key);
     return out.sort();
@@ -111,16 +95,18 @@ export class MemoryBackend implements Backend {
 
   async close(): Promise<void> {
     this.#closed = true;
+    this.#entries.clear();
   }
 
-  #assertOpen(): void {
+  #begin(): void {
     if (this.#closed) throw new BackendError('the memory backend is closed');
+    this.#now = this.#clock();
   }
 
-  /** The entry at `key`, dropping it first if it has expired. */
+  /** The entry at `key`, dropping it first if it has expired (Redis: expired once now > deadline). */
   #live(key: string): Entry | undefined {
     const entry = this.#entries.get(key);
-    if (entry?.expiresAt !== undefined && entry.expiresAt <= this.#now()) {
+    if (entry?.expiresAt !== undefined && this.#now > entry.expiresAt) {
       this.#entries.delete(key);
       return undefined;
     }
@@ -129,20 +115,11 @@ export class MemoryBackend implements Backend {
 
   #get<K extends Kind>(key: string, kind: K): EntryOf<K> | undefined {
     const entry = this.#live(key);
-    if (entry && entry.kind !== kind) throw wrongType(key, kind, entry.kind);
+    if (entry !== undefined && entry.kind !== kind) throw wrongType(key, kind, entry.kind);
     return entry as EntryOf<K> | undefined;
   }
 
-  /** Remember a key's prior state before the first change inside an atomic write. */
-  #touch(key: string): void {
-    if (this.#undo && !this.#undo.has(key)) {
-      const entry = this.#live(key);
-      this.#undo.set(key, entry && cloneEntry(entry));
-    }
-  }
-
-  #create<K extends Kind>(key: string, kind: K, make: () => EntryOf<K>['value']): EntryOf<K> {
-    this.#touch(key);
+  #getOrCreate<K extends Kind>(key: string, kind: K, make: () => EntryOf<K>['value']): EntryOf<K> {
     const existing = this.#get(key, kind);
     if (existing) return existing;
     const entry = { kind, value: make() } as unknown as EntryOf<K>;
@@ -150,9 +127,11 @@ export class MemoryBackend implements Backend {
     return entry;
   }
 
-  #bitmapResolver = (key: string): Bitmap | undefined => this.#get(key, 'bitmap')?.value;
+  // Only called after #checkBitmaps, so every key resolves to a bitmap or nothing.
+  readonly #resolveBitmap = (key: string): Bitmap | undefined => this.#get(key, 'bitmap')?.value;
 
-  #checkBitmapKeys(expr: BitExpr): void {
+  /** Type-check every key of an expression, also those evaluation would skip. */
+  #checkBitmaps(expr: BitExpr): void {
     for (const key of exprKeys(expr)) this.#get(key, 'bitmap');
   }
 
@@ -161,11 +140,12 @@ export class MemoryBackend implements Backend {
       case 'getBit':
         return this.#get(op.key, 'bitmap')?.value.has(op.offset) ?? false;
       case 'bitCount':
-        this.#checkBitmapKeys(op.expr);
-        return Bitmap.count(op.expr, this.#bitmapResolver);
+        this.#checkBitmaps(op.expr);
+        return Bitmap.count(op.expr, this.#resolveBitmap);
       case 'bitmap':
-        this.#checkBitmapKeys(op.expr);
-        return Bitmap.evaluate(op.expr, this.#bitmapResolver);
+        // Bitmap.evaluate copies every chunk it returns: the result never aliases the store.
+        this.#checkBitmaps(op.expr);
+        return Bitmap.evaluate(op.expr, this.#resolveBitmap);
       case 'hashGetAll':
         return new Map(this.#get(op.key, 'hash')?.value);
       case 'hashGet':
@@ -177,121 +157,108 @@ export class MemoryBackend implements Backend {
       case 'setHas':
         return this.#get(op.key, 'set')?.value.has(op.member) ?? false;
       case 'hllCount':
-        return this.#mergedSketch(op.keys).count();
-      case 'get': {
-        const entry = this.#live(op.key);
-        if (entry && entry.kind !== 'string') throw wrongType(op.key, 'string', entry.kind);
-        return entry?.value ?? null;
-      }
+        return this.#countUnion(op.keys);
+      case 'get':
+        return this.#get(op.key, 'string')?.value ?? null;
       case 'exists':
         return this.#live(op.key) !== undefined;
       case 'ttl': {
-        const entry = this.#live(op.key);
-        return entry?.expiresAt === undefined ? null : entry.expiresAt - this.#now();
+        const expiresAt = this.#live(op.key)?.expiresAt;
+        return expiresAt === undefined ? null : expiresAt - this.#now;
       }
     }
   }
 
-  #union(keys: readonly string[]): Set<string> {
-    const sets = keys.map((key) => this.#get(key, 'set')?.value ?? new Set<string>());
+  /** The union of sets; a single set is returned as stored, so callers must not keep it. */
+  #union(keys: readonly string[]): ReadonlySet<string> {
+    const sets = keys.map((key) => this.#get(key, 'set')?.value ?? EMPTY_SET);
     if (sets.length === 1) return sets[0]!;
     const out = new Set<string>();
     for (const set of sets) for (const member of set) out.add(member);
     return out;
   }
 
-  #mergedSketch(keys: readonly string[]): HyperLogLog {
+  #countUnion(keys: readonly string[]): number {
     const sketches: HyperLogLog[] = [];
-    for (const key of keys) {
+    for (const key of new Set(keys)) {
       const entry = this.#get(key, 'hll');
       if (entry) sketches.push(entry.value);
     }
-    return HyperLogLog.merge(sketches);
+    return HyperLogLog.countUnion(sketches);
   }
 
+  /** Apply one operation. ./dry-run.ts mirrors every way this can throw. */
   #writeOne(op: WriteOp): void {
     switch (op.op) {
       case 'setBits': {
-        const value = op.value ?? true;
         if (op.offsets.length === 0) return;
-        if (!value) {
-          const existing = this.#get(op.key, 'bitmap');
-          if (!existing) return;
-          this.#touch(op.key);
-          for (const offset of op.offsets) existing.value.set(offset, false);
+        if (op.value === false) {
+          // Clearing bits of a missing bitmap creates nothing (the Redis backend agrees).
+          const bitmap = this.#get(op.key, 'bitmap')?.value;
+          if (bitmap) for (const offset of op.offsets) bitmap.set(offset, false);
           return;
         }
-        const bitmap = this.#create(op.key, 'bitmap', Bitmap.empty).value;
+        const bitmap = this.#getOrCreate(op.key, 'bitmap', Bitmap.empty).value;
         for (const offset of op.offsets) bitmap.set(offset, true);
         return;
       }
       case 'increment': {
         if (op.increments.length === 0) return;
-        const hash = this.#create(op.key, 'hash', () => new Map<string, number>()).value;
+        const hash = this.#getOrCreate(op.key, 'hash', () => new Map<string, number>()).value;
         for (const [field, by] of op.increments) {
           const next = (hash.get(field) ?? 0) + by;
-          if (!Number.isSafeInteger(next)) {
-            throw new BackendError(`ERR increment or decrement would overflow: "${op.key}" field "${field}"`);
-          }
+          if (!Number.isSafeInteger(next)) throw incrementOverflow(op.key, field);
           hash.set(field, next);
         }
         return;
       }
       case 'setAdd': {
         if (op.members.length === 0) return;
-        const set = this.#create(op.key, 'set', () => new Set<string>()).value;
+        const set = this.#getOrCreate(op.key, 'set', () => new Set<string>()).value;
         for (const member of op.members) set.add(member);
         return;
       }
       case 'setRemove': {
-        const existing = this.#get(op.key, 'set');
-        if (!existing) return;
-        this.#touch(op.key);
-        for (const member of op.members) existing.value.delete(member);
-        if (existing.value.size === 0) this.#entries.delete(op.key);
+        if (op.members.length === 0) return;
+        const set = this.#get(op.key, 'set')?.value;
+        if (!set) return;
+        for (const member of op.members) set.delete(member);
+        if (set.size === 0) this.#entries.delete(op.key);
         return;
       }
       case 'hllAdd': {
-        const sketch = this.#create(op.key, 'hll', () => new HyperLogLog()).value;
+        if (op.members.length === 0) return;
+        const sketch = this.#getOrCreate(op.key, 'hll', () => new HyperLogLog()).value;
         for (const member of op.members) sketch.add(member);
         return;
       }
       case 'set':
-        this.#touch(op.key);
+        // A fresh entry: SET replaces any kind of value and clears the expiry.
         this.#entries.set(op.key, { kind: 'string', value: op.value });
         return;
       case 'max': {
-        const existing = this.#get(op.key, 'string');
-        if (existing && !INTEGER.test(existing.value)) {
-          throw new BackendError(`ERR value is not an integer: "${op.key}"`);
+        const current = this.#get(op.key, 'string');
+        if (current === undefined) {
+          this.#entries.set(op.key, { kind: 'string', value: String(op.value) });
+          return;
         }
-        if (existing && Number(existing.value) >= op.value) return;
-        this.#touch(op.key);
-        this.#entries.set(op.key, {
-          kind: 'string',
-          value: String(op.value),
-          expiresAt: existing?.expiresAt,
-        });
+        if (!INTEGER_VALUE.test(current.value)) throw notAnInteger(op.key, current.value);
+        if (Number(current.value) >= op.value) return;
+        // Raising keeps the expiry (the Redis backend's SET … KEEPTTL).
+        this.#entries.set(op.key, { kind: 'string', value: String(op.value), expiresAt: current.expiresAt });
         return;
       }
       case 'storeCardinality': {
-        const count =
-          op.kind === 'set' ? this.#union(op.sources).size : this.#mergedSketch(op.sources).count();
-        this.#touch(op.key);
+        const count = op.kind === 'set' ? this.#union(op.sources).size : this.#countUnion(op.sources);
         this.#entries.set(op.key, { kind: 'string', value: String(count) });
         return;
       }
       case 'delete':
-        for (const key of op.keys) {
-          this.#touch(key);
-          this.#entries.delete(key);
-        }
+        for (const key of op.keys) this.#entries.delete(key);
         return;
       case 'expire': {
         const entry = this.#live(op.key);
-        if (!entry) return;
-        this.#touch(op.key);
-        entry.expiresAt = this.#now() + op.seconds * 1000;
+        if (entry) entry.expiresAt = this.#now + op.seconds * 1000;
         return;
       }
     }

@@ -1,1 +1,3 @@
-export { type ConformanceOptions, runBackendConformance, runNamespaceIsolation } from './conformance.js';
+export { type ConformanceOptions, runBackendConformance } from './conformance.js';
+export { runNamespaceIsolation } from './isolation.js';
+export { applyToModel, bitExprArbitrary, evaluateModel, offsetsArbitrary } from './model.js';
