@@ -89,6 +89,13 @@ export function validateWriteOps(
   ops: unknown,
   options: WriteOptions = {},
 ): asserts ops is readonly WriteOp[] {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidArgumentError(
+      'options',
+      options,
+      'must be an options object { atomic?, unlessExists? }',
+    );
+  }
   if (!Array.isArray(ops)) throw new InvalidArgumentError('ops', ops, 'must be an array of write operations');
   if (options.unlessExists !== undefined) {
     if (!options.atomic) {

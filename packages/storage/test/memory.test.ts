@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BackendError, bit, MemoryBackend, type WriteOp } from '../src/index.js';
+import { BackendError, bit, InvalidArgumentError, MemoryBackend, type WriteOp } from '../src/index.js';
 import { runBackendConformance, runNamespaceIsolation } from '../src/testing/index.js';
 
 runBackendConformance('memory', () => new MemoryBackend());
@@ -362,5 +362,15 @@ describe('MemoryBackend: errors and answers', () => {
     await backend.write([{ op: 'set', key: 'k', value: 'v' }]);
     await backend.close();
     expect((await rejection(backend.keys())).message).toBe('the memory backend is closed');
+  });
+});
+
+describe('write options', () => {
+  it('rejects null options with an InvalidArgumentError', async () => {
+    const backend = new MemoryBackend();
+    await expect(backend.write([{ op: 'set', key: 'k', value: 'v' }], null as never)).rejects.toSatisfy(
+      (e: unknown) => InvalidArgumentError.isInstance(e),
+    );
+    expect(await backend.keys()).toEqual([]);
   });
 });
