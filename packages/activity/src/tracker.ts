@@ -2,7 +2,9 @@ import {
   type Backend,
   encodeKeySegment,
   keyOf,
+  mapRecords,
   type ReadOp,
+  stringId,
   validateBackend,
   validateName,
   validateNamespace,
@@ -72,16 +74,6 @@ export interface LookupRow {
 }
 
 const DEFAULT_BUCKET = 'all';
-
-function normaliseId(id: unknown, argument: string): string {
-  if (typeof id === 'number') {
-    if (!Number.isFinite(id) || Object.is(id, -0))
-      throw new InvalidArgumentError(argument, id, 'a numeric id must be finite (and not -0)');
-    return String(id);
-  }
-  validateName(id, argument);
-  return id;
-}
 
 function validateBuckets(value: unknown, argument: string): string[] {
   if (!Array.isArray(value) || value.length === 0) {
@@ -166,11 +158,11 @@ export class ActivityTracker {
         'must be an object { id, bucket?, oldId?, oldBucket?, date? }',
       );
     }
-    const id = normaliseId(args.id, 'id');
+    const id = stringId(args.id, 'id');
     const bucket = args.bucket === undefined ? DEFAULT_BUCKET : args.bucket;
     validateName(bucket, 'bucket');
     const replacing = args.oldId !== undefined || args.oldBucket !== undefined;
-    const oldId = args.oldId === undefined ? id : normaliseId(args.oldId, 'oldId');
+    const oldId = args.oldId === undefined ? id : stringId(args.oldId, 'oldId');
     const oldBucket = args.oldBucket === undefined ? bucket : args.oldBucket;
     validateName(oldBucket, 'oldBucket');
     if (replacing && this.#mode === 'approximate') {
@@ -206,36 +198,26 @@ export class ActivityTracker {
    * record is validated first; replacements (`oldId`/`oldBucket`) need `track`.
    */
   async trackMany(records: Iterable<Omit<TrackArgs, 'oldId' | 'oldBucket'>>): Promise<void> {
-    if (records === null || typeof records !== 'object' || !(Symbol.iterator in records)) {
-      throw new InvalidArgumentError(
-        'records',
-        records,
-        'must be an iterable of { id, bucket?, date?, periods? }',
-      );
-    }
     const members = new Map<string, Set<string>>();
-    for (const record of records) {
-      if (typeof record !== 'object' || record === null) {
-        throw new InvalidArgumentError(
-          'records',
-          record,
-          'each record must be an object { id, bucket?, date? }',
-        );
-      }
-      if ('oldId' in record || 'oldBucket' in record) {
-        throw new InvalidArgumentError('records', record, 'replacements (oldId, oldBucket) need track()');
-      }
-      const id = normaliseId(record.id, 'id');
-      const bucket = record.bucket === undefined ? DEFAULT_BUCKET : record.bucket;
-      validateName(bucket, 'bucket');
-      const ms = this.#time(record.date, 'date');
-      for (const period of this.#choosePeriods(record.periods)) {
-        const key = this.#raw(bucket, groupOf(period, this.#keyer.key(ms, unitOf(period))));
-        let set = members.get(key);
-        if (!set) members.set(key, (set = new Set()));
-        set.add(id);
-      }
-    }
+    mapRecords(
+      records,
+      '{ id, bucket?, date?, periods? }',
+      (record: Omit<TrackArgs, 'oldId' | 'oldBucket'>) => {
+        if ('oldId' in record || 'oldBucket' in record) {
+          throw new InvalidArgumentError('records', record, 'replacements (oldId, oldBucket) need track()');
+        }
+        const id = stringId(record.id, 'id');
+        const bucket = record.bucket === undefined ? DEFAULT_BUCKET : record.bucket;
+        validateName(bucket, 'bucket');
+        const ms = this.#time(record.date, 'date');
+        for (const period of this.#choosePeriods(record.periods)) {
+          const key = this.#raw(bucket, groupOf(period, this.#keyer.key(ms, unitOf(period))));
+          let set = members.get(key);
+          if (!set) members.set(key, (set = new Set()));
+          set.add(id);
+        }
+      },
+    );
     const op = this.#mode === 'exact' ? 'setAdd' : 'hllAdd';
     await this.#backend.write([...members].map(([key, ids]) => ({ op, key, members: [...ids] })));
   }

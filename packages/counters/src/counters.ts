@@ -4,10 +4,12 @@ import {
   checkRange,
   encodeKeySegment,
   keyOf,
+  mapRecords,
   type ResolvedSeriesOptions,
   recordingTime,
   resolveSeriesOptions,
   type SeriesOptions,
+  stringId,
   validateBackend,
   validateName,
   type WriteOp,
@@ -44,14 +46,7 @@ interface Increment {
 const PAGE = 64;
 
 function normaliseId(id: unknown): string {
-  if (id === undefined) return 'all';
-  if (typeof id === 'number') {
-    if (!Number.isFinite(id) || Object.is(id, -0))
-      throw new InvalidArgumentError('id', id, 'a numeric id must be finite (and not -0)');
-    return String(id);
-  }
-  validateName(id, 'id');
-  return id;
+  return id === undefined ? 'all' : stringId(id, 'id');
 }
 
 /** How many, per id, when: one hash per counter key and time bucket. */
@@ -80,20 +75,9 @@ export class Counters {
 
   /** Many counts in one backend write; every record is validated before anything is written. */
   async countMany(records: Iterable<CountRecord>): Promise<void> {
-    if (records === null || typeof records !== 'object' || !(Symbol.iterator in records)) {
-      throw new InvalidArgumentError('records', records, 'must be an iterable of { key, id?, by?, at? }');
-    }
-    const increments: Increment[] = [];
-    for (const record of records) {
-      if (typeof record !== 'object' || record === null) {
-        throw new InvalidArgumentError(
-          'records',
-          record,
-          'each record must be an object { key, id?, by?, at? }',
-        );
-      }
-      increments.push(this.#increment(record.key, record.id, record.by, record.at));
-    }
+    const increments = mapRecords(records, '{ key, id?, by?, at? }', (r: CountRecord) =>
+      this.#increment(r.key, r.id, r.by, r.at),
+    );
     if (increments.length > 0) await this.#write(increments);
   }
 

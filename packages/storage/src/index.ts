@@ -29,7 +29,14 @@ export {
   validateKey,
 } from './keys.js';
 export { MemoryBackend, type MemoryBackendOptions } from './memory/memory-backend.js';
-export { MAX_NAME_LENGTH, mapRecords, validateBackend, validateName, validateNamespace } from './names.js';
+export {
+  MAX_NAME_LENGTH,
+  mapRecords,
+  stringId,
+  validateBackend,
+  validateName,
+  validateNamespace,
+} from './names.js';
 export { RedisBackend, type RedisBackendOptions } from './redis/redis-backend.js';
 export {
   checkRange,

@@ -57,3 +57,19 @@ export function mapRecords<R extends object, T>(records: unknown, shape: string,
   }
   return out;
 }
+
+/**
+ * An entity id given as a string or a number, as the string it is stored under: numbers are
+ * stringified (so 123 and '123' are one entity) and must be finite; strings follow
+ * `validateName`.
+ */
+export function stringId(value: unknown, argument: string): string {
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value) || Object.is(value, -0)) {
+      throw new InvalidArgumentError(argument, value, 'a numeric id must be finite (and not -0)');
+    }
+    return String(value);
+  }
+  validateName(value, argument);
+  return value;
+}
