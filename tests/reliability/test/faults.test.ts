@@ -69,7 +69,17 @@ describe.skipIf(!hasRedis())('a redis-server killed and restarted mid-ingest', (
       }
       server = startRedis(port, dir);
       await waitForPing(port);
-      await new Promise((r) => setTimeout(r, 300));
+      // Give the client time to reconnect (it retries every 100 ms) before writing again.
+      for (let i = 0; i < 100; i++) {
+        if (
+          await backend.read([{ op: 'exists', key: 'probe' }]).then(
+            () => true,
+            () => false,
+          )
+        )
+          break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
       await ingest(5);
       const stored = await events.get('ingest').union(dayrange(0, 1));
       for (const id of acked) expect(stored.has(id)).toBe(true);
