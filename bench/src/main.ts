@@ -354,6 +354,37 @@ async function main(): Promise<void> {
       await flush(client);
     }
 
+    // Scaling: ingest and query time as the number of users grows.
+    for (const scale of quick ? [10_000, 100_000] : [100_000, 1_000_000, 10_000_000]) {
+      const events = new Events(backend, { prefix: `scale${scale}`, now });
+      const day = NOW.getTime() - DAY;
+      const ingest = await median(1, async () => {
+        // Batches of 1 M keep the records' memory bounded at 10^7.
+        for (let first = 0; first < scale; first += 1_000_000) {
+          const size = Math.min(1_000_000, scale - first);
+          await events.eventMany(
+            Array.from({ length: size }, (_, i) => ({
+              name: 'active',
+              id: first + i,
+              at: day + ((first + i) % DAY),
+            })),
+          );
+        }
+      });
+      const hours = hourrange(-24, 0, { now: NOW });
+      const counts = await median(5, () => events.get('active').counts(hours));
+      const weekly = await median(5, () => events.get('active').union(weekrange(-1, 1, { now: NOW })));
+      log({
+        scenario: `scaling: ${scale.toLocaleString('en-US')} users, one event each (4 resolutions)`,
+        ours: `ingest ${millis(ingest)} (${rate(scale, ingest)}); counts over 24 h ${millis(counts)}; weekly union ${millis(weekly)}`,
+        baseline: '—',
+        ratio: '—',
+        goal: 'report',
+        met: null,
+      });
+      await flush(client);
+    }
+
     // 9. Memory per 1M active users per day.
     {
       const events = new Events(backend, { resolutions: ['day'], now });
