@@ -1,7 +1,6 @@
 import {
   type Backend,
-  encodeKeySegment,
-  keyOf,
+  MAX_QUERY_LEAVES,
   mapRecords,
   type ReadOp,
   stringId,
@@ -12,6 +11,8 @@ import {
 } from '@porpoise/storage';
 import { BucketKeyer, InvalidArgumentError, range, type TimeInput, toEpochMs } from '@porpoise/timerange';
 import { DateTime } from 'luxon';
+import { DEFAULT_BUCKET, instantOf, validateAggregates, validateBuckets } from './arguments.js';
+import { ActivityLayout } from './layout.js';
 import {
   groupOf,
   type Instance,
@@ -22,34 +23,41 @@ import {
   validatePeriods,
 } from './periods.js';
 
+export type ActivityMode = 'exact' | 'approximate';
+
 export interface ActivityTrackerOptions {
   /** Periods tracked by default. Default ['daily']. */
   periods?: Period[];
-  /** IANA zone of the periods. Default 'UTC'. */
+  /** IANA zone in which days, ISO weeks and months begin. Default 'UTC'. */
   zone?: string;
-  /** Namespace inside the backend. Default 'activity'. */
+  /** Namespace inside the backend (1-64 characters of [A-Za-z0-9_.-]). Default 'activity'. */
   prefix?: string;
   /** 'exact' keeps every id in a set; 'approximate' keeps a HyperLogLog (~12 KB, ~0.81% error). */
-  mode?: 'exact' | 'approximate';
+  mode?: ActivityMode;
+  /** The clock for calls without a date. Default: the system clock. */
   now?: () => Date;
 }
 
 export interface TrackArgs {
+  /** The entity: a string or a finite number, compared as a string (123 and '123' are one). */
   id?: string | number;
+  /** Default 'all'. */
   bucket?: string;
-  /** Replace this id (default: `id`) in `oldBucket` (default: `bucket`) atomically. */
+  /** Replace this id (default: `id`) of `oldBucket` (default: `bucket`) atomically. Exact mode only. */
   oldId?: string | number;
   oldBucket?: string;
-  /** When the activity happened (Date, luxon DateTime, ISO string, epoch ms). Default now. */
+  /** When the activity happened: Date, luxon DateTime, ISO string or epoch ms. Default now. */
   date?: TimeInput;
+  /** A subset of the tracker's periods. Default: all of them. */
   periods?: Period[];
 }
 
 export interface CollapseArgs {
-  /** Only periods that ended before this instant are collapsed. Default now. */
+  /** Only periods that ended at or before this instant are collapsed. Default now. */
   date?: TimeInput;
-  /** How many closed periods to collapse at most, newest first. Default 1. */
+  /** How many closed periods to collapse at most, newest first. Default 1, at most 10,000. */
   maxPeriods?: number;
+  /** Buckets to collapse. Default ['all']. Members of aggregates are added implicitly. */
   buckets?: string[];
   /** Named unions of buckets, e.g. { total: ['web', 'ios'] }: exact union counts, not sums. */
   aggregateBuckets?: Record<string, string[]>;
@@ -58,51 +66,31 @@ export interface CollapseArgs {
 
 export interface LookupArgs {
   period: Period;
+  /** Default: 365 days before `end`. */
   start?: TimeInput;
+  /** Exclusive. Default now, so the open period is included. */
   end?: TimeInput;
+  /** Default ['all']. */
   buckets?: string[];
-  /** Aggregates to compute live for periods not collapsed yet. */
+  /**
+   * Aggregates to report too; computed live (as a union) for periods not collapsed yet.
+   * Collapsed periods report the count their collapse stored.
+   */
   aggregateBuckets?: Record<string, string[]>;
 }
 
 export interface LookupRow {
-  /** 'YYYY-MM-DD' of the period's first day. */
+  /** 'YYYY-MM-DD' of the period's first day, in the tracker's zone. */
   date: string;
   counts: Record<string, number>;
-  /** true once the period is collapsed; live counts otherwise. */
+  /** true once the period is collapsed (stored counts); false for live counts. */
   final: boolean;
 }
 
-const DEFAULT_BUCKET = 'all';
-
-function validateBuckets(value: unknown, argument: string): string[] {
-  if (!Array.isArray(value) || value.length === 0) {
-    throw new InvalidArgumentError(argument, value, 'must be a non-empty array of bucket names');
-  }
-  for (const bucket of value) validateName(bucket, argument);
-  return [...new Set(value as string[])];
-}
-
-function validateAggregates(value: unknown, argument = 'aggregateBuckets'): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  if (value === undefined) return out;
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new InvalidArgumentError(
-      argument,
-      value,
-      'must be an object mapping aggregate names to bucket lists',
-    );
-  }
-  for (const [name, members] of Object.entries(value)) {
-    validateName(name, argument);
-    if (!Array.isArray(members) || members.length === 0) {
-      throw new InvalidArgumentError(`${argument}.${name}`, members, 'must name at least one bucket');
-    }
-    for (const member of members) validateName(member, `${argument}.${name}`);
-    out.set(name, [...new Set(members as string[])]);
-  }
-  return out;
-}
+/** The most periods one `collapse` may walk back per period type. */
+export const MAX_COLLAPSE_PERIODS = 10_000;
+/** Collapse markers are checked this many periods at a time, newest first. */
+const MARKER_PAGE = 64;
 
 function setCount(record: Record<string, number>, key: string, value: number): void {
   // defineProperty, so a bucket named "__proto__" is an ordinary entry.
@@ -121,10 +109,10 @@ export class ActivityTracker {
   readonly #backend: Backend;
   readonly #periods: Period[];
   readonly #zone: string;
-  readonly #prefix: string;
-  readonly #mode: 'exact' | 'approximate';
+  readonly #mode: ActivityMode;
   readonly #now: () => Date;
   readonly #keyer: BucketKeyer;
+  readonly #keys: ActivityLayout;
 
   constructor(backend: Backend, options: ActivityTrackerOptions = {}) {
     validateBackend(backend);
@@ -133,29 +121,45 @@ export class ActivityTracker {
     }
     this.#backend = backend;
     this.#periods = validatePeriods(options.periods === undefined ? ['daily'] : options.periods);
+    // timerange validates the zone (and canonicalises its name).
     this.#zone = range('day', 0, 0, { zone: options.zone === undefined ? 'UTC' : options.zone, now: 0 }).zone;
-    this.#prefix = options.prefix === undefined ? 'activity' : options.prefix;
-    validateNamespace(this.#prefix);
+    const prefix = options.prefix === undefined ? 'activity' : options.prefix;
+    validateNamespace(prefix);
+    this.#keys = new ActivityLayout(prefix);
     this.#mode = options.mode === undefined ? 'exact' : options.mode;
     if (this.#mode !== 'exact' && this.#mode !== 'approximate') {
       throw new InvalidArgumentError('mode', this.#mode, 'must be "exact" or "approximate"');
     }
     this.#keyer = new BucketKeyer({ zone: this.#zone });
     this.#now = options.now === undefined ? () => new Date() : options.now;
-    if (typeof this.#now !== 'function')
-      throw new InvalidArgumentError('now', this.#now, 'must be a function');
+    if (typeof this.#now !== 'function') {
+      throw new InvalidArgumentError('now', this.#now, 'must be a function returning a Date');
+    }
   }
 
-  get mode(): 'exact' | 'approximate' {
+  get mode(): ActivityMode {
     return this.#mode;
   }
 
+  get zone(): string {
+    return this.#zone;
+  }
+
+  get periods(): readonly Period[] {
+    return [...this.#periods];
+  }
+
+  /**
+   * Record that `id` was active in `bucket` at `date`, in every chosen period. With `oldId`
+   * and/or `oldBucket`, (oldBucket, oldId) is removed and (bucket, id) added in one atomic
+   * write per period (both keys share the period's locality group).
+   */
   async track(args: TrackArgs): Promise<void> {
     if (typeof args !== 'object' || args === null) {
       throw new InvalidArgumentError(
         'args',
         args,
-        'must be an object { id, bucket?, oldId?, oldBucket?, date? }',
+        'must be an object { id, bucket?, oldId?, oldBucket?, date?, periods? }',
       );
     }
     const id = stringId(args.id, 'id');
@@ -173,19 +177,18 @@ export class ActivityTracker {
       );
     }
     const periods = this.#choosePeriods(args.periods);
-    const ms = this.#time(args.date, 'date');
+    const ms = this.#instant(args.date, 'date');
     const groups = periods.map((period) => groupOf(period, this.#keyer.key(ms, unitOf(period))));
     if (!replacing) {
-      await this.#backend.write(groups.map((group) => this.#add(group, bucket, id)));
+      await this.#backend.write(groups.map((group) => this.#add(group, bucket, [id])));
       return;
     }
-    // Each period's remove-and-add is one atomic write inside that period's locality group.
     await Promise.all(
       groups.map((group) =>
         this.#backend.write(
           [
-            { op: 'setRemove', key: this.#raw(oldBucket, group), members: [oldId] },
-            this.#add(group, bucket, id),
+            { op: 'setRemove', key: this.#keys.raw(oldBucket, group), members: [oldId] },
+            this.#add(group, bucket, [id]),
           ],
           { atomic: true },
         ),
@@ -209,15 +212,16 @@ export class ActivityTracker {
         const id = stringId(record.id, 'id');
         const bucket = record.bucket === undefined ? DEFAULT_BUCKET : record.bucket;
         validateName(bucket, 'bucket');
-        const ms = this.#time(record.date, 'date');
+        const ms = this.#instant(record.date, 'date');
         for (const period of this.#choosePeriods(record.periods)) {
-          const key = this.#raw(bucket, groupOf(period, this.#keyer.key(ms, unitOf(period))));
+          const key = this.#keys.raw(bucket, groupOf(period, this.#keyer.key(ms, unitOf(period))));
           let set = members.get(key);
           if (!set) members.set(key, (set = new Set()));
           set.add(id);
         }
       },
     );
+    if (members.size === 0) return;
     const op = this.#mode === 'exact' ? 'setAdd' : 'hllAdd';
     await this.#backend.write([...members].map(([key, ids]) => ({ op, key, members: [...ids] })));
   }
@@ -238,45 +242,44 @@ export class ActivityTracker {
    * Turn closed periods before `date` into counts: newest first, at most `maxPeriods`,
    * stopping at the first one already collapsed. Each period is one atomic write guarded by
    * its collapse marker, so running it twice, or from two processes, counts once, and a
-   * crash leaves either the raw sets or the counts, never neither.
+   * crash leaves either the raw ids or the counts, never neither.
    */
   async collapse(args: CollapseArgs = {}): Promise<void> {
-    if (typeof args !== 'object' || args === null)
-      throw new InvalidArgumentError('args', args, 'must be an object');
-    const ms = this.#time(args.date, 'date');
-    const maxPeriods = args.maxPeriods === undefined ? 1 : args.maxPeriods;
-    if (!Number.isSafeInteger(maxPeriods) || maxPeriods < 1) {
-      throw new InvalidArgumentError('maxPeriods', maxPeriods, 'must be an integer >= 1');
-    }
-    const aggregates = validateAggregates(args.aggregateBuckets);
-    const listed = validateBuckets(args.buckets === undefined ? [DEFAULT_BUCKET] : args.buckets, 'buckets');
-    for (const name of aggregates.keys()) {
-      if (listed.includes(name)) {
-        throw new InvalidArgumentError(
-          'aggregateBuckets',
-          name,
-          'an aggregate must not share its name with a bucket',
-        );
-      }
-    }
-    // An aggregate's members are collapsed with it: their raw ids are needed for the union.
-    const buckets = [...new Set([...listed, ...[...aggregates.values()].flat()])];
-    for (const period of this.#choosePeriods(args.periods)) {
-      // The periods to collapse: newest first, back to the first one already collapsed.
-      const window: Instance[] = [];
-      let cursor = instanceAt(period, ms, this.#zone).startMs - 1;
-      for (let n = 0; n < maxPeriods; n++) {
-        const instance = instanceAt(period, cursor, this.#zone);
-        window.push(instance);
-        cursor = instance.startMs - 1;
-      }
-      const done = await this.#backend.read(
-        window.map((i) => ({ op: 'exists' as const, key: this.#marker(i.group) })),
+    if (typeof args !== 'object' || args === null) {
+      throw new InvalidArgumentError(
+        'args',
+        args,
+        'must be an object { date?, maxPeriods?, buckets?, aggregateBuckets?, periods? }',
       );
-      const firstDone = done.indexOf(true);
-      const pending = firstDone < 0 ? window : window.slice(0, firstDone);
-      // Collapse them oldest first: if this run dies midway, the collapsed periods are the
-      // oldest ones, and the next run walks back from the newest down to them again.
+    }
+    const ms = this.#instant(args.date, 'date');
+    const maxPeriods = args.maxPeriods === undefined ? 1 : args.maxPeriods;
+    if (!Number.isSafeInteger(maxPeriods) || maxPeriods < 1 || maxPeriods > MAX_COLLAPSE_PERIODS) {
+      throw new InvalidArgumentError(
+        'maxPeriods',
+        maxPeriods,
+        `must be an integer in [1, ${MAX_COLLAPSE_PERIODS}]`,
+      );
+    }
+    const listed = validateBuckets(args.buckets === undefined ? [DEFAULT_BUCKET] : args.buckets, 'buckets');
+    const aggregates = validateAggregates(args.aggregateBuckets);
+    const clash = listed.find((bucket) => aggregates.has(bucket));
+    if (clash !== undefined) {
+      throw new InvalidArgumentError(
+        'aggregateBuckets',
+        clash,
+        'an aggregate must not share its name with a bucket of the same collapse',
+      );
+    }
+    const periods = this.#choosePeriods(args.periods);
+    // An aggregate's members are collapsed with it: the union needs their raw ids, and once
+    // the period is final nothing may still depend on them.
+    const buckets = [...new Set([...listed, ...[...aggregates.values()].flat()])];
+    for (const period of periods) {
+      const pending = await this.#uncollapsed(period, ms, maxPeriods);
+      // Apply oldest first: a run that dies midway has collapsed the oldest periods, and the
+      // next run, walking back from the newest, reaches every one still pending before it
+      // stops at a collapsed one. Newest first would strand the older periods behind it.
       for (const instance of pending.reverse()) await this.#collapseOne(instance, buckets, aggregates);
     }
   }
@@ -294,12 +297,16 @@ export class ActivityTracker {
   }
 
   /**
-   * Every period whose start lies in [start, end), oldest first, in one round trip.
+   * Every period whose start lies in [start, end), oldest first, in one backend read.
    * Collapsed periods report their stored counts (`final: true`); others their live counts.
    */
   async lookup(args: LookupArgs): Promise<LookupRow[]> {
     if (typeof args !== 'object' || args === null) {
-      throw new InvalidArgumentError('args', args, 'must be an object { period, start?, end?, buckets? }');
+      throw new InvalidArgumentError(
+        'args',
+        args,
+        'must be an object { period, start?, end?, buckets?, aggregateBuckets? }',
+      );
     }
     validatePeriod(args.period);
     if (!this.#periods.includes(args.period)) {
@@ -309,39 +316,51 @@ export class ActivityTracker {
         `is not tracked (tracked: ${this.#periods.join(', ')})`,
       );
     }
-    const endMs = this.#time(args.end, 'end');
+    const endMs = this.#instant(args.end, 'end');
     const startMs =
       args.start === undefined
         ? DateTime.fromMillis(endMs, { zone: this.#zone }).minus({ days: 365 }).toMillis()
-        : this.#time(args.start, 'start');
-    if (startMs > endMs)
-      throw new InvalidArgumentError('start', args.start, 'the lookup starts after its end');
+        : this.#instant(args.start, 'start');
+    if (startMs > endMs) {
+      throw new InvalidArgumentError('start', args.start, `is after end (${new Date(endMs).toISOString()})`);
+    }
     const buckets = validateBuckets(args.buckets === undefined ? [DEFAULT_BUCKET] : args.buckets, 'buckets');
     const aggregates = validateAggregates(args.aggregateBuckets);
+    const names = [...new Set([...buckets, ...aggregates.keys()])];
+    if (startMs === endMs) return [];
     const span = range(unitOf(args.period), new Date(startMs), new Date(endMs), { zone: this.#zone });
+    const reads = span.size * (1 + 2 * names.length);
+    if (reads > MAX_QUERY_LEAVES) {
+      throw new InvalidArgumentError(
+        'start',
+        args.start,
+        `the lookup would read ${reads} keys (at most ${MAX_QUERY_LEAVES}): narrow [start, end) or ask for fewer buckets`,
+      );
+    }
     const instances: Instance[] = [];
     for (const bucket of span) {
       if (bucket.startMs >= startMs) instances.push(instanceAt(args.period, bucket.startMs, this.#zone));
     }
-    const kind = this.#mode === 'exact' ? 'setCardinality' : 'hllCount';
+    const live = this.#mode === 'exact' ? 'setCardinality' : 'hllCount';
     const ops: ReadOp[] = [];
     for (const instance of instances) {
-      ops.push({ op: 'exists', key: this.#marker(instance.group) });
-      for (const bucket of buckets) {
-        const members = aggregates.get(bucket) ?? [bucket];
-        ops.push({ op: 'get', key: this.#count(bucket, instance.group) });
-        ops.push({ op: kind, keys: members.map((m) => this.#raw(m, instance.group)) });
+      ops.push({ op: 'exists', key: this.#keys.marker(instance.group) });
+      for (const name of names) {
+        const members = aggregates.get(name) ?? [name];
+        ops.push({ op: 'get', key: this.#keys.count(name, instance.group) });
+        ops.push({ op: live, keys: members.map((member) => this.#keys.raw(member, instance.group)) });
       }
     }
-    const results = await this.#backend.read(ops);
+    const results = ops.length === 0 ? [] : await this.#backend.read(ops);
     let next = 0;
     return instances.map((instance) => {
-      const final = results[next++] as boolean;
+      const final = results[next++] === true;
       const counts: Record<string, number> = {};
-      for (const bucket of buckets) {
+      for (const name of names) {
         const stored = results[next++] as string | null;
-        const live = results[next++] as number;
-        setCount(counts, bucket, final ? Number(stored ?? 0) : live);
+        const current = results[next++] as number;
+        // A bucket left out of its period's collapse has no stored count but keeps its raw ids.
+        setCount(counts, name, final && stored !== null ? Number(stored) : current);
       }
       return { date: instance.date, counts, final };
     });
@@ -359,35 +378,58 @@ export class ActivityTracker {
     return this.lookup({ ...args, period: 'monthly' });
   }
 
+  /** Closed instances before `ms`, newest first, at most `max`, up to the first collapsed one. */
+  async #uncollapsed(period: Period, ms: number, max: number): Promise<Instance[]> {
+    const pending: Instance[] = [];
+    // The instance containing `ms` is open; the walk starts just before it.
+    let cursor = instanceAt(period, ms, this.#zone).startMs;
+    while (pending.length < max) {
+      const page: Instance[] = [];
+      while (page.length < MARKER_PAGE && pending.length + page.length < max) {
+        const instance = instanceAt(period, cursor - 1, this.#zone);
+        page.push(instance);
+        cursor = instance.startMs;
+      }
+      const done = await this.#backend.read(
+        page.map((instance) => ({ op: 'exists' as const, key: this.#keys.marker(instance.group) })),
+      );
+      const firstDone = done.indexOf(true);
+      if (firstDone >= 0) return [...pending, ...page.slice(0, firstDone)];
+      pending.push(...page);
+    }
+    return pending;
+  }
+
+  /** One period: counts, aggregates, marker and removal of raw ids, all or nothing. */
   #collapseOne(instance: Instance, buckets: string[], aggregates: Map<string, string[]>): Promise<boolean> {
     const kind = this.#mode === 'exact' ? 'set' : 'hll';
+    const { group } = instance;
     const ops: WriteOp[] = [];
     for (const bucket of buckets) {
       ops.push({
         op: 'storeCardinality',
-        key: this.#count(bucket, instance.group),
+        key: this.#keys.count(bucket, group),
         kind,
-        sources: [this.#raw(bucket, instance.group)],
+        sources: [this.#keys.raw(bucket, group)],
       });
     }
     for (const [name, members] of aggregates) {
       ops.push({
         op: 'storeCardinality',
-        key: this.#count(name, instance.group),
+        key: this.#keys.count(name, group),
         kind,
-        sources: members.map((m) => this.#raw(m, instance.group)),
+        sources: members.map((member) => this.#keys.raw(member, group)),
       });
     }
-    ops.push({ op: 'set', key: this.#marker(instance.group), value: String(Date.now()) });
-    ops.push({ op: 'delete', keys: buckets.map((b) => this.#raw(b, instance.group)) });
-    return this.#backend.write(ops, { atomic: true, unlessExists: this.#marker(instance.group) });
+    const marker = this.#keys.marker(group);
+    ops.push({ op: 'set', key: marker, value: new Date(this.#nowMs()).toISOString() });
+    ops.push({ op: 'delete', keys: buckets.map((bucket) => this.#keys.raw(bucket, group)) });
+    return this.#backend.write(ops, { atomic: true, unlessExists: marker });
   }
 
-  #add(group: string, bucket: string, id: string): WriteOp {
-    const key = this.#raw(bucket, group);
-    return this.#mode === 'exact'
-      ? { op: 'setAdd', key, members: [id] }
-      : { op: 'hllAdd', key, members: [id] };
+  #add(group: string, bucket: string, ids: string[]): WriteOp {
+    const key = this.#keys.raw(bucket, group);
+    return this.#mode === 'exact' ? { op: 'setAdd', key, members: ids } : { op: 'hllAdd', key, members: ids };
   }
 
   #choosePeriods(value: unknown): Period[] {
@@ -405,26 +447,11 @@ export class ActivityTracker {
     return periods;
   }
 
-  #time(value: unknown, argument: string): number {
-    if (value === undefined) return this.#now().getTime();
-    if (typeof value === 'string') {
-      const dt = DateTime.fromISO(value, { zone: this.#zone });
-      if (!dt.isValid) throw new InvalidArgumentError(argument, value, 'not a valid ISO 8601 date');
-      return dt.toMillis();
-    }
-    return toEpochMs(value, argument);
+  #nowMs(): number {
+    return toEpochMs(this.#now(), 'now');
   }
 
-  /** Raw ids of a bucket in one period instance (its locality group). */
-  #raw(bucket: string, group: string): string {
-    return keyOf(this.#prefix, 'raw', encodeKeySegment(bucket), group);
-  }
-
-  #count(bucket: string, group: string): string {
-    return keyOf(this.#prefix, 'n', encodeKeySegment(bucket), group);
-  }
-
-  #marker(group: string): string {
-    return keyOf(this.#prefix, 'done', group);
+  #instant(value: unknown, argument: string): number {
+    return value === undefined ? this.#nowMs() : instantOf(value, argument, this.#zone);
   }
 }
