@@ -1,0 +1,127 @@
+import { ActivityTracker, type ActivityTrackerOptions } from '@porpoise/activity';
+import { type CounterQuery, Counters, type CountersOptions, type CountRecord } from '@porpoise/counters';
+import {
+  type CohortOptions,
+  type CohortRow,
+  cohort,
+  type EventQuery,
+  type EventRecord,
+  Events,
+  type EventsOptions,
+} from '@porpoise/events';
+import { type Backend, InvalidArgumentError, MemoryBackend, validateBackend } from '@porpoise/storage';
+import type { Instant, Unit, WeekStart } from '@porpoise/timerange';
+
+export interface AnalyticsOptions {
+  /** IANA zone of every bucket, period and range default. Default 'UTC'. */
+  zone?: string;
+  /** 1 = ISO weeks (default), 7 = weeks starting Sunday. For events and counters. */
+  weekStart?: WeekStart;
+  /** Units events and counters are recorded at. Default hour, day, week and month. */
+  resolutions?: Unit[];
+  /** The clock for calls without a time. Default: the system clock. */
+  now?: () => Date;
+  /** Options for the events alone; they win over the shared ones above. */
+  events?: EventsOptions;
+  /** Options for the counters alone; they win over the shared ones above. */
+  counters?: CountersOptions;
+  /** Options for the activity tracker alone (periods, mode, prefix). */
+  activity?: ActivityTrackerOptions;
+}
+
+function section<T extends object>(value: T | undefined, argument: string): T | undefined {
+  if (value !== undefined && (typeof value !== 'object' || value === null || Array.isArray(value))) {
+    throw new InvalidArgumentError(argument, value, 'must be an options object');
+  }
+  return value;
+}
+
+/** Copies only the options that were given, so each package applies its own defaults. */
+function given<T extends object>(options: T): T {
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as T;
+}
+
+/**
+ * Events, counters and active users on one backend, with the shape of the original Python
+ * Porpoise (`Analytics().event(...)`, `.count(...)`, `.events(name)`, `.counters(key)`).
+ * Every call is delegated unchanged to `@porpoise/events`, `@porpoise/counters` and
+ * `@porpoise/activity`; use those directly when you need only one of them.
+ */
+export class Analytics {
+  /** The backend every part writes to (a fresh `MemoryBackend` when none was given). */
+  readonly backend: Backend;
+  /** The underlying `Events` (bitmaps: who did what, when). */
+  readonly eventStore: Events;
+  /** The underlying `Counters` (per-id counts per bucket). */
+  readonly counterStore: Counters;
+  /** Daily/weekly/monthly active users. */
+  readonly activity: ActivityTracker;
+
+  constructor(backend?: Backend, options: AnalyticsOptions = {}) {
+    if (backend !== undefined) validateBackend(backend);
+    if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+      throw new InvalidArgumentError('options', options, 'must be an options object');
+    }
+    const shared = given({
+      zone: options.zone,
+      weekStart: options.weekStart,
+      resolutions: options.resolutions,
+      now: options.now,
+    });
+    const eventOptions = section(options.events, 'options.events');
+    const counterOptions = section(options.counters, 'options.counters');
+    const activityOptions = section(options.activity, 'options.activity');
+    this.backend = backend ?? new MemoryBackend();
+    this.eventStore = new Events(this.backend, { ...shared, ...eventOptions });
+    this.counterStore = new Counters(this.backend, { ...shared, ...counterOptions });
+    this.activity = new ActivityTracker(
+      this.backend,
+      given({ zone: options.zone, now: options.now, ...activityOptions }),
+    );
+  }
+
+  /** Record that `id` did `name` at `at` (default now). Same-tick calls share one write. */
+  event(name: string, id: number, at?: Instant): Promise<void> {
+    return this.eventStore.event(name, id, at);
+  }
+
+  /** Record many events in one write, all validated first. */
+  eventMany(records: Iterable<EventRecord>): Promise<void> {
+    return this.eventStore.eventMany(records);
+  }
+
+  /** Remove `id` from `name` at `at` (default now). */
+  unevent(name: string, id: number, at?: Instant): Promise<void> {
+    return this.eventStore.unevent(name, id, at);
+  }
+
+  /** Add `by` (default 1) to `id` (default 'all') of counter `key` at `at` (default now). */
+  count(key: string, id?: string | number, by?: number, at?: Instant): Promise<void> {
+    return this.counterStore.count(key, id, by, at);
+  }
+
+  /** Many counts in one write, all validated first. */
+  countMany(records: Iterable<CountRecord>): Promise<void> {
+    return this.counterStore.countMany(records);
+  }
+
+  /** A query over one event: combine with `and`/`or`/`xor`/`andNot`/`not`, then `over`/`counts`/`union`. */
+  events(name: string): EventQuery {
+    return this.eventStore.get(name);
+  }
+
+  /** A query over one counter key: `over(range)` or `sum(range)`. */
+  counters(key: string): CounterQuery {
+    return this.counterStore.get(key);
+  }
+
+  /** The retention table of `@porpoise/events`' `cohort`, for queries made by this instance. */
+  cohort(options: CohortOptions): Promise<CohortRow[]> {
+    return cohort(options, this.eventStore);
+  }
+
+  /** Closes the backend (and its connection, for Redis). */
+  close(): Promise<void> {
+    return this.backend.close();
+  }
+}
