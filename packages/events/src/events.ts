@@ -1,7 +1,7 @@
 import {
   type Backend,
   Coalescer,
-  mapRecords,
+  forEachRecord,
   recordingTime,
   resolveSeriesOptions,
   type SeriesOptions,
@@ -78,8 +78,13 @@ export class Events {
     // garbage would cost more than the work). Nothing is written before every one is valid.
     const batch = this.#batch();
     let any = false;
-    mapRecords(records, '{ name, id, at? }', (r: EventRecord) => {
-      validateEventName(r.name);
+    let checkedName: unknown;
+    forEachRecord(records, '{ name, id, at? }', (r: EventRecord) => {
+      // Batches repeat a few names many times: check each run of one name once.
+      if (r.name !== checkedName) {
+        validateEventName(r.name);
+        checkedName = r.name;
+      }
       validateId(r.id);
       batch.add(r.name, r.id, recordingTime(r.at, this.#context.options));
       any = true;
@@ -122,12 +127,15 @@ export class Events {
 
 /**
  * The bit-sets of one write, grouped per bitmap key. The hot path: events of one name within
- * one 15-minute slot share their hour, day, week, month and year keys, so those lists are
- * resolved once per (name, slot), not per event.
+ * one 15-minute slot share their hour, day, week, month and year keys, so each event is
+ * pushed once, onto its (name, slot) list; `ops()` then hands every key the lists of its
+ * slots. Minutes (finer than a slot) are keyed per event.
  */
 class BitBatch {
-  readonly #offsets = new Map<string, number[]>();
-  readonly #perName = new Map<string, Map<number, number[][] | null>>();
+  /** Per name, per slot: the slot's ids and its bitmap keys (null: a slot split by a boundary). */
+  readonly #perName = new Map<string, Map<number, { ids: number[]; keys: string[] | null }>>();
+  /** Keys of split slots and of minutes: their ids directly. */
+  readonly #loose = new Map<string, number[]>();
   readonly #coarse: Unit[];
   readonly #minute: boolean;
   #max = -1;
@@ -146,32 +154,61 @@ class BitBatch {
     let bySlot = this.#perName.get(name);
     if (!bySlot) this.#perName.set(name, (bySlot = new Map()));
     const slot = Math.floor(ms / SLOT);
-    let lists = bySlot.get(slot);
-    if (lists === undefined) {
+    let entry = bySlot.get(slot);
+    if (entry === undefined) {
       const start = slot * SLOT;
-      // A slot split by a bucket boundary (only historical offsets with seconds) is not cached.
+      // A slot split by a bucket boundary (only historical offsets with seconds) is not shared.
       const whole = this.#coarse.every(
         (unit) => this.keyer.key(start, unit) === this.keyer.key(start + SLOT - 1, unit),
       );
-      lists = whole ? this.#coarse.map((unit) => this.#list(name, unit, start)) : null;
-      bySlot.set(slot, lists);
+      entry = {
+        ids: [],
+        keys: whole
+          ? this.#coarse.map((unit) => this.keys.bitmap(name, unit, this.keyer.key(start, unit)))
+          : null,
+      };
+      bySlot.set(slot, entry);
     }
-    if (lists) for (const list of lists) list.push(id);
-    else for (const unit of this.#coarse) this.#list(name, unit, ms).push(id);
-    if (this.#minute) this.#list(name, 'minute', ms).push(id);
+    if (entry.keys) entry.ids.push(id);
+    else for (const unit of this.#coarse) this.#looseList(name, unit, ms).push(id);
+    if (this.#minute) this.#looseList(name, 'minute', ms).push(id);
   }
 
   ops(value: boolean): WriteOp[] {
+    const lists = new Map<string, number[][]>();
+    for (const bySlot of this.#perName.values()) {
+      for (const { ids, keys } of bySlot.values()) {
+        if (keys === null) continue;
+        for (const key of keys) {
+          const forKey = lists.get(key);
+          if (forKey) forKey.push(ids);
+          else lists.set(key, [ids]);
+        }
+      }
+    }
+    for (const [key, ids] of this.#loose) {
+      const forKey = lists.get(key);
+      if (forKey) forKey.push(ids);
+      else lists.set(key, [ids]);
+    }
     const ops: WriteOp[] = [];
-    for (const [key, offsets] of this.#offsets) ops.push({ op: 'setBits', key, offsets, value });
+    for (const [key, parts] of lists) {
+      let offsets = parts[0]!;
+      if (parts.length > 1) {
+        offsets = new Array<number>(parts.reduce((n, part) => n + part.length, 0));
+        let at = 0;
+        for (const part of parts) for (let i = 0; i < part.length; i++) offsets[at++] = part[i]!;
+      }
+      ops.push({ op: 'setBits', key, offsets, value });
+    }
     if (value && this.#max >= 0) ops.push({ op: 'max', key: this.keys.maxId, value: this.#max });
     return ops;
   }
 
-  #list(name: string, unit: Unit, ms: number): number[] {
+  #looseList(name: string, unit: Unit, ms: number): number[] {
     const key = this.keys.bitmap(name, unit, this.keyer.key(ms, unit));
-    let list = this.#offsets.get(key);
-    if (!list) this.#offsets.set(key, (list = []));
+    let list = this.#loose.get(key);
+    if (!list) this.#loose.set(key, (list = []));
     return list;
   }
 }

@@ -10,7 +10,8 @@ import type { BitExpr } from './backend.js';
 import { InvalidArgumentError } from './errors.js';
 import { MAX_BIT_OFFSET } from './keys.js';
 
-export const CHUNK_BITS = 2 ** 16;
+const CHUNK_SHIFT = 16;
+export const CHUNK_BITS = 2 ** CHUNK_SHIFT;
 export const CHUNK_BYTES = CHUNK_BITS / 8;
 const CHUNK_WORDS = CHUNK_BYTES / 4;
 
@@ -178,6 +179,39 @@ export class Bitmap implements Iterable<number> {
     const mask = 0x80 >>> (within & 7);
     if (value) chunk[within >>> 3]! |= mask;
     else chunk[within >>> 3]! &= ~mask;
+    this.#size = -1;
+  }
+
+  /**
+   * Set or clear many bits: `set` for each offset, validated the same way, with the chunk
+   * looked up once per run of offsets in one chunk rather than once per bit.
+   */
+  setMany(offsets: readonly number[], value: boolean): void {
+    let index = -1;
+    let chunk: Chunk | undefined;
+    for (let i = 0; i < offsets.length; i++) {
+      const offset = offsets[i]!;
+      // `>>> 0` keeps exactly the integers of [0, 2^32).
+      if (typeof offset !== 'number' || offset >>> 0 !== offset) {
+        throw new InvalidArgumentError('offset', offset, `must be an integer in [0, ${MAX_BIT_OFFSET}]`);
+      }
+      const at = offset >>> CHUNK_SHIFT;
+      if (at !== index) {
+        index = at;
+        chunk = this.#chunks.get(index);
+        if (chunk === FULL) {
+          chunk = FULL.slice();
+          this.#chunks.set(index, chunk);
+        } else if (chunk === undefined && value) {
+          chunk = new Uint8Array(CHUNK_BYTES);
+          this.#chunks.set(index, chunk);
+        }
+      }
+      if (chunk === undefined) continue;
+      const within = offset & (CHUNK_BITS - 1);
+      if (value) chunk[within >>> 3]! |= 0x80 >>> (within & 7);
+      else chunk[within >>> 3]! &= ~(0x80 >>> (within & 7));
+    }
     this.#size = -1;
   }
 

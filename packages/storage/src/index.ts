@@ -30,6 +30,7 @@ export {
 } from './keys.js';
 export { MemoryBackend, type MemoryBackendOptions } from './memory/memory-backend.js';
 export {
+  forEachRecord,
   MAX_NAME_LENGTH,
   mapRecords,
   stringId,

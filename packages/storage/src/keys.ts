@@ -64,7 +64,8 @@ export function validateKey(key: unknown, argument = 'key'): asserts key is stri
 }
 
 export function validateBitOffset(offset: unknown, argument = 'offset'): asserts offset is number {
-  if (typeof offset !== 'number' || !Number.isInteger(offset) || offset < 0 || offset > MAX_BIT_OFFSET) {
+  // `>>> 0` maps exactly the integers of [0, 2^32) to themselves (MAX_BIT_OFFSET is 2^32 - 1).
+  if (typeof offset !== 'number' || offset >>> 0 !== offset) {
     throw new InvalidArgumentError(argument, offset, `must be an integer in [0, ${MAX_BIT_OFFSET}]`);
   }
 }

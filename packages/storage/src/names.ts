@@ -41,20 +41,31 @@ export function validateBackend(backend: unknown): asserts backend is Backend {
 }
 
 /**
- * Map a batch of records (an iterable of objects) through `map`, which validates each one;
- * every record is checked before the caller writes anything.
+ * Visit a batch of records (an iterable of objects) with `visit`, which validates each one;
+ * callers write only after the whole batch was visited, so a bad record writes nothing.
  */
-export function mapRecords<R extends object, T>(records: unknown, shape: string, map: (record: R) => T): T[] {
+export function forEachRecord<R extends object>(
+  records: unknown,
+  shape: string,
+  visit: (record: R) => void,
+): void {
   if (records === null || typeof records !== 'object' || !(Symbol.iterator in records)) {
     throw new InvalidArgumentError('records', records, `must be an iterable of ${shape}`);
   }
-  const out: T[] = [];
   for (const record of records as Iterable<unknown>) {
     if (typeof record !== 'object' || record === null) {
       throw new InvalidArgumentError('records', record, `each record must be an object ${shape}`);
     }
-    out.push(map(record as R));
+    visit(record as R);
   }
+}
+
+/** `forEachRecord`, collecting what `map` returns for each record. */
+export function mapRecords<R extends object, T>(records: unknown, shape: string, map: (record: R) => T): T[] {
+  const out: T[] = [];
+  forEachRecord(records, shape, (record: R) => {
+    out.push(map(record));
+  });
   return out;
 }
 

@@ -32,11 +32,69 @@ describe.skipIf(!hasRedis())('RedisBackend layout and safety on a real redis-ser
     ]);
     expect(await rawKeys(client, `${prefix}:*`)).toEqual([
       `${prefix}:events:e:login:day:{20261124}`,
-      `${prefix}:events:e:login:day:{20261124}:c0`,
-      `${prefix}:events:e:login:day:{20261124}:c1`,
+      `${prefix}:events:e:login:day:{20261124}:s0`,
       `${prefix}:events:meta:{maxid}`,
     ]);
     expect(await backend.keys()).toEqual(['events:e:login:day:20261124', 'events:meta:maxid']);
+  });
+
+  it('keeps a chunk sparse up to 256 offsets, then as a native Redis bitmap string', async () => {
+    const prefix = uniquePrefix();
+    const backend = new RedisBackend(client, { prefix });
+    const base = `${prefix}:b:{g}`;
+    // Chunk 0 gets 256 bits in two batches: still sparse, 3 bytes per offset.
+    await backend.write([
+      { op: 'setBits', key: 'b:g', offsets: Array.from({ length: 128 }, (_, i) => i * 2) },
+    ]);
+    await backend.write([
+      { op: 'setBits', key: 'b:g', offsets: Array.from({ length: 128 }, (_, i) => 1_000 + i) },
+    ]);
+    expect(await client.strlen(`${base}:s0`)).toBe(256 * 3);
+    expect(await client.zrange(base, 0, -1)).toEqual(['s0']);
+    // The 257th makes it dense; a batch of more than 256 bits in one chunk goes dense at once.
+    await backend.write([{ op: 'setBits', key: 'b:g', offsets: [5_000] }]);
+    await backend.write([
+      { op: 'setBits', key: 'b:g', offsets: Array.from({ length: 300 }, (_, i) => 2 ** 20 + i) },
+    ]);
+    expect(await client.zrange(base, 0, -1)).toEqual(['0', '1']);
+    expect(await rawKeys(client, `${base}*`)).toEqual([base, `${base}:c0`, `${base}:c1`]);
+    expect(await client.bitcount(`${base}:c0`)).toBe(257);
+    expect(await client.getbit(`${base}:c1`, 299)).toBe(1);
+    const [count, has] = await backend.read([
+      { op: 'bitCount', expr: bit.key('b:g') },
+      { op: 'getBit', key: 'b:g', offset: 5_000 },
+    ]);
+    expect([count, has]).toEqual([557, true]);
+  });
+
+  it('keeps 1,000 ids scattered up to 2^32 under 1 MiB', async () => {
+    const prefix = uniquePrefix();
+    const backend = new RedisBackend(client, { prefix });
+    const ids = Array.from({ length: 1_000 }, (_, i) => (i * 2_654_435_761) % 2 ** 32);
+    await backend.write([{ op: 'setBits', key: 'b:sparse', offsets: ids }]);
+    let bytes = 0;
+    for (const key of await rawKeys(client, `${prefix}:*`)) bytes += (await client.memory('USAGE', key)) ?? 0;
+    expect(bytes).toBeLessThan(2 ** 20);
+    const [count, bitmap] = await backend.read([
+      { op: 'bitCount', expr: bit.key('b:sparse') },
+      { op: 'bitmap', expr: bit.key('b:sparse') },
+    ]);
+    expect(count).toBe(new Set(ids).size);
+    expect(bitmap.toArray()).toEqual([...new Set(ids)].sort((a, b) => a - b));
+  });
+
+  it('counts NOT across the 2^20-bit chunk boundary exactly', async () => {
+    const redis = new RedisBackend(client, { prefix: uniquePrefix() });
+    const memory = new MemoryBackend();
+    const offsets = [0, 2 ** 20 - 1, 2 ** 20, 2 ** 20 + 9, ...Array.from({ length: 400 }, (_, i) => 3 * i)];
+    for (const backend of [redis, memory]) await backend.write([{ op: 'setBits', key: 'b:n', offsets }]);
+    const ops = [2 ** 20 - 1, 2 ** 20, 2 ** 20 + 10, 3 * 2 ** 20 + 5].map(
+      (bits) => ({ op: 'bitCount', expr: bit.not(bit.key('b:n'), bits) }) as const,
+    );
+    const fromRedis = await redis.read(ops);
+    expect(fromRedis).toEqual(await memory.read(ops));
+    // [0, 2^20) holds 401 set bits: 0, 3, …, 1197 and 2^20 - 1.
+    expect(fromRedis[1]).toBe(2 ** 20 - 401);
   });
 
   it('keeps a bitmap holding only id 2^32-1 small', async () => {

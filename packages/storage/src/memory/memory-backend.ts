@@ -195,11 +195,10 @@ export class MemoryBackend implements Backend {
         if (op.value === false) {
           // Clearing bits of a missing bitmap creates nothing (the Redis backend agrees).
           const bitmap = this.#get(op.key, 'bitmap')?.value;
-          if (bitmap) for (const offset of op.offsets) bitmap.set(offset, false);
+          bitmap?.setMany(op.offsets, false);
           return;
         }
-        const bitmap = this.#getOrCreate(op.key, 'bitmap', Bitmap.empty).value;
-        for (const offset of op.offsets) bitmap.set(offset, true);
+        this.#getOrCreate(op.key, 'bitmap', Bitmap.empty).value.setMany(op.offsets, true);
         return;
       }
       case 'increment': {

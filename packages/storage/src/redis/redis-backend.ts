@@ -9,10 +9,11 @@ import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import type { Backend, BitExpr, Feature, ReadOp, ReadResults, WriteOp, WriteOptions } from '../backend.js';
-import { Bitmap, CHUNK_BITS } from '../bitmap.js';
+import { Bitmap } from '../bitmap.js';
 import { BackendError, InvalidArgumentError, PorpoiseError, UnsupportedError } from '../errors.js';
 import { localityGroup } from '../keys.js';
 import { exprKeys, validateReadOps, validateWriteOps } from '../validate.js';
+import { decodeChunks, encodeBits, REDIS_CHUNK_BITS } from './chunks.js';
 import { KeyLayout } from './layout.js';
 import { ATOMIC } from './lua/atomic.js';
 import { BITQUERY } from './lua/bitquery.js';
@@ -96,6 +97,8 @@ function settleReply(command: Command, error: unknown, value: unknown): void {
 /** Commands queued for one round trip: one pipeline per locality group (or one in all). */
 class Batch {
   readonly #commands: Command[] = [];
+  /** Payload bytes queued, roughly: buffers by length, other arguments as a few bytes each. */
+  #bytes = 0;
 
   constructor(
     private readonly client: Client,
@@ -109,6 +112,7 @@ class Batch {
     buffer = false,
     sha?: string,
   ): Promise<T> {
+    for (const arg of args) this.#bytes += typeof arg === 'object' ? arg.length : 8;
     return new Promise<T>((resolve, reject) => {
       this.#commands.push({
         group,
@@ -134,6 +138,10 @@ class Batch {
 
   get size(): number {
     return this.#commands.length;
+  }
+
+  get bytes(): number {
+    return this.#bytes;
   }
 
   async flush(): Promise<void> {
@@ -219,13 +227,6 @@ async function settleAll<T>(promises: Promise<T>[]): Promise<T[]> {
   return results.map((r) => (r as PromiseFulfilledResult<T>).value);
 }
 
-function chunksToBitmap(reply: unknown): Bitmap {
-  const flat = reply as Array<number | Buffer>;
-  const entries: Array<[number, Uint8Array]> = [];
-  for (let i = 0; i < flat.length; i += 2) entries.push([Number(flat[i]), flat[i + 1] as Buffer]);
-  return Bitmap.fromChunks(entries);
-}
-
 /** Postfix program of an expression over the distinct leaf keys. */
 function compile(expr: BitExpr, leaves: string[], out: string[] = []): string[] {
   switch (expr.op) {
@@ -251,16 +252,8 @@ function compile(expr: BitExpr, leaves: string[], out: string[] = []): string[] 
   }
 }
 
-function splitOffsets(offsets: readonly number[]): Map<number, number[]> {
-  const chunks = new Map<number, number[]>();
-  for (const offset of offsets) {
-    const chunk = Math.floor(offset / CHUNK_BITS);
-    let list = chunks.get(chunk);
-    if (!list) chunks.set(chunk, (list = []));
-    list.push(offset - chunk * CHUNK_BITS);
-  }
-  return chunks;
-}
+/** See `write`: how much of a large write is sent at a time. */
+const PART_BYTES = 4 * 2 ** 20;
 
 const BITMAP_READS = new Set(['getBit', 'bitCount', 'bitmap']);
 
@@ -273,18 +266,6 @@ type ExpressionQueue = Map<
     items: Array<{ expr: BitExpr; resolve: (value: unknown) => void; reject: (error: unknown) => void }>;
   }
 >;
-
-/** From this many bits in one chunk on, sending the packed chunk beats a sub-command per bit. */
-const DENSE_CHUNK = 32;
-
-/** Chunk bytes with the given relative offsets set, trimmed after the last non-zero byte. */
-function packChunk(offsets: readonly number[]): Buffer {
-  let last = 0;
-  for (const o of offsets) if (o > last) last = o;
-  const bytes = Buffer.alloc((last >>> 3) + 1);
-  for (const o of offsets) bytes[o >>> 3]! |= 0x80 >>> (o & 7);
-  return bytes;
-}
 
 export class RedisBackend implements Backend {
   readonly name = 'redis';
@@ -365,11 +346,25 @@ export class RedisBackend implements Backend {
       ops.some((op) => op.op === 'hllAdd' || (op.op === 'storeCardinality' && op.kind === 'hll')),
     );
     if (options.atomic) return this.#writeAtomic(ops, options.unlessExists);
-    const batch = new Batch(this.#client, this.#cluster);
+    // A large write goes in parts of about PART_BYTES, each sent once the previous one is
+    // answered (so operations stay in order): the server applies one part while this process
+    // encodes the next, instead of waiting for the whole batch.
     const pending: Promise<unknown>[] = [];
-    for (const op of ops) this.#writeOne(op, batch, pending);
+    let batch = new Batch(this.#client, this.#cluster);
+    let sent: Promise<void> = Promise.resolve();
+    const send = (part: Batch) => {
+      sent = sent.finally(() => part.flush());
+    };
+    for (const op of ops) {
+      this.#writeOne(op, batch, pending);
+      if (batch.bytes >= PART_BYTES) {
+        send(batch);
+        batch = new Batch(this.#client, this.#cluster);
+      }
+    }
+    send(batch);
     const settled = settleAll(pending);
-    await batch.flush();
+    await sent;
     await settled;
     return true;
   }
@@ -476,9 +471,14 @@ export class RedisBackend implements Backend {
     const p = (key: string) => this.#layout.physical(key);
     switch (op.op) {
       case 'getBit': {
-        const chunk = Math.floor(op.offset / CHUNK_BITS);
+        const chunk = Math.floor(op.offset / REDIS_CHUNK_BITS);
         return batch
-          .script<number>(localityGroup(op.key), GETBIT, [p(op.key)], [chunk, op.offset - chunk * CHUNK_BITS])
+          .script<number>(
+            localityGroup(op.key),
+            GETBIT,
+            [p(op.key)],
+            [chunk, op.offset - chunk * REDIS_CHUNK_BITS],
+          )
           .then((bit) => bit === 1);
       }
       case 'bitCount':
@@ -534,7 +534,7 @@ export class RedisBackend implements Backend {
     for (const { group, mode, items } of expressions.values()) {
       const leaves: string[] = [];
       const programs = items.map((item) => compile(item.expr, leaves));
-      const args: Arg[] = [mode, this.#layout.temporary(group), CHUNK_BITS, programs.length];
+      const args: Arg[] = [mode, this.#layout.temporary(group), programs.length];
       for (const program of programs) args.push(program.length, ...program);
       batch
         .script<unknown[]>(
@@ -547,7 +547,7 @@ export class RedisBackend implements Backend {
         .then(
           (results) => {
             items.forEach((item, i) => {
-              item.resolve(mode === 'count' ? Number(results[i]) : chunksToBitmap(results[i]));
+              item.resolve(mode === 'count' ? Number(results[i]) : decodeChunks(results[i]));
             });
           },
           (error: unknown) => {
@@ -603,7 +603,7 @@ export class RedisBackend implements Backend {
     return settleAll(
       keys.map((key) => batch.script(localityGroup(key), CHUNKS, [this.#layout.physical(key)], [], true)),
     ).then((replies) => {
-      const bitmaps = new Map(keys.map((key, i) => [key, chunksToBitmap(replies[i])]));
+      const bitmaps = new Map(keys.map((key, i) => [key, decodeChunks(replies[i])]));
       const resolve = (key: string) => bitmaps.get(key);
       return mode === 'count' ? Bitmap.count(expr, resolve) : Bitmap.evaluate(expr, resolve);
     });
@@ -615,23 +615,16 @@ export class RedisBackend implements Backend {
     switch (op.op) {
       case 'setBits': {
         if (op.offsets.length === 0) return;
-        const chunks = splitOffsets(op.offsets);
         if (op.value === false) {
-          const args: number[] = [];
-          for (const [chunk, offsets] of chunks) for (const o of offsets) args.push(chunk, o);
-          pending.push(batch.script(group(op.key), CLEARBITS, [p(op.key)], args));
+          const { sparse } = encodeBits(op.offsets, true);
+          pending.push(batch.script(group(op.key), CLEARBITS, [p(op.key)], sparse));
           return;
         }
-        // Dense chunks are packed here and ORed in whole; sparse ones go bit by bit, all of
-        // one bitmap in one script call.
-        const packed: Arg[] = [];
-        const scattered: number[] = [];
-        for (const [chunk, offsets] of chunks) {
-          if (offsets.length >= DENSE_CHUNK) packed.push(chunk, packChunk(offsets));
-          else for (const o of offsets) scattered.push(chunk, o);
-        }
-        if (packed.length > 0) pending.push(batch.script(group(op.key), ORCHUNKS, [p(op.key)], packed));
-        if (scattered.length > 0) pending.push(batch.script(group(op.key), SETBITS, [p(op.key)], scattered));
+        // Chunks with many bits in this batch are packed here and ORed in whole; the others go
+        // as packed offsets, all of one bitmap in one script call.
+        const { dense, sparse } = encodeBits(op.offsets);
+        if (dense.length > 0) pending.push(batch.script(group(op.key), ORCHUNKS, [p(op.key)], dense));
+        if (sparse.length > 0) pending.push(batch.script(group(op.key), SETBITS, [p(op.key)], sparse));
         return;
       }
       case 'increment':
@@ -689,10 +682,10 @@ export class RedisBackend implements Backend {
     for (const op of ops) {
       switch (op.op) {
         case 'setBits': {
-          const list: Arg[] = [op.value === false ? 0 : 1];
-          for (const [chunk, offsets] of splitOffsets(op.offsets))
-            for (const o of offsets) list.push(chunk, o);
-          push('setbits', indexOf(op.key), list);
+          push('setbits', indexOf(op.key), [
+            op.value === false ? 0 : 1,
+            ...encodeBits(op.offsets, true).sparse,
+          ]);
           break;
         }
         case 'increment':

@@ -68,9 +68,34 @@ export function bitExprArbitrary(keys: readonly string[], missingKey: string): f
 }
 
 /** Small random bitmaps: offsets near 0 and on both sides of the first chunk boundary (65536). */
-export const offsetsArbitrary: fc.Arbitrary<number[]> = fc.array(
-  fc.oneof(fc.integer({ min: 0, max: 200 }), fc.integer({ min: 65_520, max: 65_560 })),
-  { maxLength: 30 },
+const offsetArbitrary = fc.oneof(
+  fc.integer({ min: 0, max: 200 }),
+  fc.integer({ min: 65_520, max: 65_560 }),
+  fc.integer({ min: 2 ** 20 - 20, max: 2 ** 20 + 20 }),
+  fc.integer({ min: 2 ** 32 - 40, max: 2 ** 32 - 1 }),
+);
+
+/** Runs of up to 600 offsets: enough bits in one place to take a backend's dense paths. */
+const runArbitrary = fc
+  .tuple(
+    fc.integer({ min: 0, max: 2 ** 20 + 1_000 }),
+    fc.integer({ min: 1, max: 600 }),
+    fc.integer({ min: 1, max: 3 }),
+  )
+  .map(([start, length, step]) => Array.from({ length }, (_, i) => start + i * step));
+
+/**
+ * Offsets around the places backends split bitmaps (bytes, 2^16 and 2^20 bit chunks, the top
+ * of the id space), sometimes with a dense run, repeats allowed.
+ */
+export const offsetsArbitrary: fc.Arbitrary<number[]> = fc.oneof(
+  { weight: 3, arbitrary: fc.array(offsetArbitrary, { maxLength: 30 }) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(fc.array(offsetArbitrary, { maxLength: 10 }), runArbitrary)
+      .map(([scattered, run]) => [...scattered, ...run]),
+  },
 );
 
 /** The model of a counters-and-sets store (Redis semantics: emptied sets disappear). */

@@ -6,13 +6,13 @@
  * KEYS: every key the operations touch (operations refer to them by index).
  * ARGV[1]: index of the guard key (skip everything if it exists), or 0.
  * ARGV[2..]: operations, each: name, key index, argument count, arguments...
- *   setbits k n value chunk offset chunk offset ... | hincr k n field by ... | sadd/srem/pfadd k n members...
+ *   setbits k n value chunk packedOffsets chunk packedOffsets ... | hincr k n field by ... | sadd/srem/pfadd k n members...
  *   set k 1 value | max k 1 value | storecard k n kind sourceIndex... | del 0 n keyIndex... | expire k 1 ms
  * Returns: 1 when applied, 0 when the guard key existed.
  */
-import { TYPE_OF } from './includes.js';
+import { BITMAP, TYPE_OF } from './includes.js';
 
-export const ATOMIC = `${TYPE_OF}
+export const ATOMIC = `${TYPE_OF}${BITMAP}
 local guard = tonumber(ARGV[1])
 if guard > 0 and redis.call('EXISTS', KEYS[guard]) == 1 then return 0 end
 
@@ -75,24 +75,16 @@ for _, op in ipairs(ops) do
 end
 
 local function deleteKey(key)
-  if typeOf(key) == 'zset' then
-    for _, c in ipairs(redis.call('ZRANGE', key, 0, -1)) do redis.call('DEL', key .. ':c' .. c) end
-  end
+  dropChunks(key)
   redis.call('DEL', key)
 end
 
 for _, op in ipairs(ops) do
   local name, key, args = op.name, KEYS[op.key], op.args
   if name == 'setbits' then
-    local value = tonumber(args[1])
     for j = 2, #args, 2 do
-      local chunk, offset = args[j], args[j + 1]
-      if value == 1 then
-        redis.call('ZADD', key, chunk, chunk)
-        redis.call('SETBIT', key .. ':c' .. chunk, offset, 1)
-      elseif redis.call('ZSCORE', key, chunk) then
-        redis.call('SETBIT', key .. ':c' .. chunk, offset, 0)
-      end
+      if args[1] == '1' then addBits(key, args[j], args[j + 1])
+      elseif typeOf(key) == 'zset' then clearBits(key, args[j], args[j + 1]) end
     end
   elseif name == 'hincr' then
     for j = 1, #args, 2 do redis.call('HINCRBY', key, args[j], args[j + 1]) end
@@ -122,7 +114,7 @@ for _, op in ipairs(ops) do
     for _, idx in ipairs(args) do deleteKey(KEYS[tonumber(idx)]) end
   elseif name == 'expire' then
     if typeOf(key) == 'zset' then
-      for _, c in ipairs(redis.call('ZRANGE', key, 0, -1)) do redis.call('PEXPIRE', key .. ':c' .. c, args[1]) end
+      for _, part in ipairs(bitmapParts(key)) do redis.call('PEXPIRE', part, args[1]) end
     end
     redis.call('PEXPIRE', key, args[1])
   end

@@ -6,23 +6,22 @@
  * KEYS: the index zsets of the expressions' leaf bitmaps (KEYS[i] is leaf i).
  * ARGV[1]: 'count' or 'bytes'.
  * ARGV[2]: a temporary key name in the leaves' slot; temporaries are ARGV[2]..n.
- * ARGV[3]: the chunk size in bits.
- * ARGV[4]: the number of expressions; then for each, its token count and its tokens, in
+ * ARGV[3]: the number of expressions; then for each, its token count and its tokens, in
  *   postfix: 'k' i | 'and' n | 'or' n | 'xor' n | 'andnot' | 'not' bits.
  * Returns: an array with, per expression, 'count' -> its number of set bits; 'bytes' -> a
- *   flat array index1, bytes1, index2, ...
+ *   flat array: chunk index, kind (0 bytes, 1 packed offsets, 2 all ones), payload, ...
  *
  * Empty and all-ones chunks are handled symbolically, so NOT over a 2^32 universe costs no
- * memory for chunks the operand never touched. Every temporary key gets a 60 s expiry the
- * moment it is created and is deleted before the chunk's evaluation ends.
+ * memory for chunks the operand never touched. A sparse chunk is counted or returned as it
+ * is, and set into a temporary only when an operation needs it as a bitmap. Temporaries are
+ * reused from chunk to chunk and deleted before the script returns, also when it fails.
  */
-import { TYPE_OF } from './includes.js';
+import { BITMAP, TYPE_OF } from './includes.js';
 
-export const BITQUERY = `${TYPE_OF}
+export const BITQUERY = `${TYPE_OF}${BITMAP}
 local mode = ARGV[1]
 local tmpBase = ARGV[2]
-local chunkBits = tonumber(ARGV[3])
-local chunkBytes = chunkBits / 8
+local chunkBytes = CHUNK_BITS / 8
 for i = 1, #KEYS do
   local t = typeOf(KEYS[i])
   if t ~= 'zset' and t ~= 'none' then
@@ -31,8 +30,8 @@ for i = 1, #KEYS do
 end
 
 local programs = {}
-local at = 5
-for p = 1, tonumber(ARGV[4]) do
+local at = 4
+for p = 1, tonumber(ARGV[3]) do
   local length = tonumber(ARGV[at])
   local tokens = {}
   for j = 1, length do tokens[j] = ARGV[at + j] end
@@ -40,15 +39,23 @@ for p = 1, tonumber(ARGV[4]) do
   at = at + length + 1
 end
 
--- Each leaf's chunk list, read once for every expression of the call.
-local present = {}
+-- Each leaf's chunks, read once for every expression of the call: dense[i][c] or sparse[i][c].
+local dense = {}
+local sparse = {}
 local chunkLists = {}
 for i = 1, #KEYS do
-  present[i] = {}
+  dense[i] = {}
+  sparse[i] = {}
   chunkLists[i] = {}
   for _, member in ipairs(redis.call('ZRANGE', KEYS[i], 0, -1)) do
-    local c = tonumber(member)
-    present[i][c] = true
+    local c
+    if string.byte(member, 1) == 115 then
+      c = tonumber(string.sub(member, 2))
+      sparse[i][c] = true
+    else
+      c = tonumber(member)
+      dense[i][c] = true
+    end
     chunkLists[i][#chunkLists[i] + 1] = c
   end
 end
@@ -73,17 +80,13 @@ local function candidatesOf(program)
       p = p + 2
     end
   end
-  for c = 0, math.ceil(maxUniverse / chunkBits) - 1 do candidates[c] = true end
+  for c = 0, math.ceil(maxUniverse / CHUNK_BITS) - 1 do candidates[c] = true end
   local order = {}
   for c in pairs(candidates) do order[#order + 1] = c end
   table.sort(order)
   return order
 end
 
-local program = nil
-
--- Temporaries are numbered per chunk and reused by the next chunk (BITOP and SET overwrite),
--- so a query creates a handful of keys, each with a 60 s expiry, all deleted at the end.
 local created = {}
 local tmpCount = 0
 local fullKey = nil
@@ -99,7 +102,8 @@ end
 local function fullChunk()
   if fullKey == nil then
     fullKey = tmpBase .. 'full'
-    redis.call('SET', fullKey, string.rep('\\255', chunkBytes), 'PX', 60000)
+    created[#created + 1] = fullKey
+    redis.call('SET', fullKey, string.rep('\\255', chunkBytes))
   end
   return fullKey
 end
@@ -113,27 +117,41 @@ local function bitop(op, sources)
     while #batch < 16 and i <= #sources do batch[#batch + 1] = sources[i]; i = i + 1 end
     local dest = newTemp()
     redis.call('BITOP', op, dest, unpack(batch))
-    -- BITOP drops a reused key's expiry, so set it again every time.
-    redis.call('PEXPIRE', dest, 60000)
     acc = dest
   end
   return acc
 end
 
--- A value is false (empty chunk), true (all ones) or a key name holding the chunk.
-local function evaluate(c)
+-- A value is false (empty chunk), true (all ones), a key name holding the chunk, or
+-- { sparse = packed offsets } for a sparse leaf chunk not yet needed as a bitmap.
+local function asBitmap(v)
+  if type(v) ~= 'table' then return v end
+  if #v.sparse == 0 then return false end
+  local temp = newTemp()
+  redis.call('DEL', temp)
+  bitfieldSet(temp, decode(v.sparse), 1)
+  return temp
+end
+
+local function evaluate(program, c)
   local stack = {}
   local q = 1
   while q <= #program do
     local token = program[q]
     if token == 'k' then
       local leaf = tonumber(program[q + 1])
-      if present[leaf][c] then stack[#stack + 1] = KEYS[leaf] .. ':c' .. c else stack[#stack + 1] = false end
+      local value = false
+      if dense[leaf][c] then value = KEYS[leaf] .. ':c' .. c
+      elseif sparse[leaf][c] then
+        local packed = redis.call('GET', KEYS[leaf] .. ':s' .. c)
+        if packed and #packed > 0 then value = { sparse = packed } end
+      end
+      stack[#stack + 1] = value
       q = q + 2
     elseif token == 'and' or token == 'or' or token == 'xor' then
       local n = tonumber(program[q + 1])
       local args = {}
-      for i = #stack - n + 1, #stack do args[#args + 1] = stack[i] end
+      for i = #stack - n + 1, #stack do args[#args + 1] = asBitmap(stack[i]) end
       for i = 1, n do stack[#stack] = nil end
       local result
       if token == 'and' then
@@ -167,8 +185,8 @@ local function evaluate(c)
       stack[#stack + 1] = result
       q = q + 2
     elseif token == 'andnot' then
-      local right = stack[#stack]
-      local left = stack[#stack - 1]
+      local right = asBitmap(stack[#stack])
+      local left = asBitmap(stack[#stack - 1])
       stack[#stack] = nil
       stack[#stack] = nil
       local result
@@ -184,18 +202,18 @@ local function evaluate(c)
       q = q + 1
     else -- 'not'
       local bits = tonumber(program[q + 1])
-      local inner = stack[#stack]
+      local inner = asBitmap(stack[#stack])
       stack[#stack] = nil
-      local first = c * chunkBits
+      local first = c * CHUNK_BITS
       local universe
       if first >= bits then universe = false
-      elseif first + chunkBits <= bits then universe = true
+      elseif first + CHUNK_BITS <= bits then universe = true
       else
         local within = bits - first
         local bytes = string.rep('\\255', math.floor(within / 8))
         if within % 8 > 0 then bytes = bytes .. string.char(256 - 2 ^ (8 - within % 8)) end
         universe = newTemp()
-        redis.call('SET', universe, bytes, 'PX', 60000)
+        redis.call('SET', universe, bytes)
       end
       local result
       if universe == false or inner == true then result = false
@@ -212,28 +230,35 @@ local function evaluate(c)
   return stack[1]
 end
 
-local results = {}
-for r, tokens in ipairs(programs) do
-  program = tokens
-  local total = 0
-  local out = {}
-  for _, c in ipairs(candidatesOf(program)) do
-    local value = evaluate(c)
-    if value == true then
-      if mode == 'count' then total = total + chunkBits
-      else out[#out + 1] = c; out[#out + 1] = string.rep('\\255', chunkBytes) end
-    elseif value ~= false then
-      if mode == 'count' then total = total + redis.call('BITCOUNT', value)
-      else
-        local bytes = redis.call('GET', value)
-        if bytes and redis.call('BITCOUNT', value) > 0 then out[#out + 1] = c; out[#out + 1] = bytes end
+local function run()
+  local results = {}
+  for r, program in ipairs(programs) do
+    local total = 0
+    local out = {}
+    for _, c in ipairs(candidatesOf(program)) do
+      local value = evaluate(program, c)
+      if value == true then
+        if mode == 'count' then total = total + CHUNK_BITS
+        else out[#out + 1] = c; out[#out + 1] = 2; out[#out + 1] = '' end
+      elseif type(value) == 'table' then
+        if mode == 'count' then total = total + sparseCount(value.sparse)
+        else out[#out + 1] = c; out[#out + 1] = 1; out[#out + 1] = value.sparse end
+      elseif value then
+        local n = redis.call('BITCOUNT', value)
+        if mode == 'count' then total = total + n
+        elseif n > 0 then out[#out + 1] = c; out[#out + 1] = 0; out[#out + 1] = redis.call('GET', value) end
       end
+      tmpCount = 0
     end
-    tmpCount = 0
+    if mode == 'count' then results[r] = total else results[r] = out end
   end
-  if mode == 'count' then results[r] = total else results[r] = out end
+  return results
 end
+
+-- Redis keeps what a failed script wrote, so temporaries are deleted whatever happens.
+local ok, results = pcall(run)
 if #created > 0 then redis.call('DEL', unpack(created)) end
-if fullKey then redis.call('DEL', fullKey) end
-return results
+if ok then return results end
+if type(results) == 'table' and results.err then return fail(results.err) end
+return fail(tostring(results))
 `;

@@ -2,50 +2,52 @@
  * Small Lua scripts for the operations that must check a type or touch a bitmap's chunks
  * in one step. Each opens with the KEYS/ARGV it takes and what it returns.
  */
-import { TYPE_OF } from './includes.js';
+import { BITMAP, TYPE_OF } from './includes.js';
 
 const WRONGTYPE = `fail('WRONGTYPE Operation against a key holding the wrong kind of value')`;
 
 /**
  * clearbits: clear bits of a chunked bitmap without creating missing chunks.
- * KEYS[1]: the bitmap's index zset. ARGV: chunk index, relative offset, chunk index, ...
+ * KEYS[1]: the bitmap's index zset. ARGV: chunk index, packed offsets (3 bytes each), ...
  * Returns: 0.
  */
-export const CLEARBITS = `${TYPE_OF}
+export const CLEARBITS = `${TYPE_OF}${BITMAP}
 local t = typeOf(KEYS[1])
 if t == 'none' then return 0 end
 if t ~= 'zset' then return ${WRONGTYPE} end
-for i = 1, #ARGV, 2 do
-  if redis.call('ZSCORE', KEYS[1], ARGV[i]) then
-    redis.call('SETBIT', KEYS[1] .. ':c' .. ARGV[i], ARGV[i + 1], 0)
-  end
-end
+for i = 1, #ARGV, 2 do clearBits(KEYS[1], ARGV[i], ARGV[i + 1]) end
 return 0
 `;
 
 /**
  * getbit: one bit of a chunked bitmap.
- * KEYS[1]: the index zset. ARGV[1]: chunk index. ARGV[2]: relative offset. Returns: 0 or 1.
+ * KEYS[1]: the index zset. ARGV[1]: chunk index. ARGV[2]: offset within the chunk. Returns: 0 or 1.
  */
-export const GETBIT = `${TYPE_OF}
+export const GETBIT = `${TYPE_OF}${BITMAP}
 local t = typeOf(KEYS[1])
 if t == 'none' then return 0 end
 if t ~= 'zset' then return ${WRONGTYPE} end
-return redis.call('GETBIT', KEYS[1] .. ':c' .. ARGV[1], ARGV[2])
+return getBit(KEYS[1], ARGV[1], tonumber(ARGV[2]))
 `;
 
 /**
  * chunks: every chunk of a bitmap, for client-side evaluation across cluster slots.
- * KEYS[1]: the index zset. Returns: a flat array index1, bytes1, ... (WRONGTYPE for non-bitmaps).
+ * KEYS[1]: the index zset. Returns: a flat array: chunk index, kind (0 bytes, 1 packed
+ * offsets), payload, ... (WRONGTYPE for non-bitmaps).
  */
 export const CHUNKS = `${TYPE_OF}
 local t = typeOf(KEYS[1])
 if t == 'none' then return {} end
 if t ~= 'zset' then return ${WRONGTYPE} end
 local out = {}
-for _, c in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  local bytes = redis.call('GET', KEYS[1] .. ':c' .. c)
-  if bytes then out[#out + 1] = tonumber(c); out[#out + 1] = bytes end
+for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  local bytes = redis.call('GET', partKey(KEYS[1], member))
+  if bytes then
+    local sparse = string.byte(member, 1) == 115
+    out[#out + 1] = tonumber(sparse and string.sub(member, 2) or member)
+    out[#out + 1] = sparse and 1 or 0
+    out[#out + 1] = bytes
+  end
 end
 return out
 `;
@@ -56,9 +58,7 @@ return out
  */
 export const DEL = `${TYPE_OF}
 for _, key in ipairs(KEYS) do
-  if typeOf(key) == 'zset' then
-    for _, c in ipairs(redis.call('ZRANGE', key, 0, -1)) do redis.call('DEL', key .. ':c' .. c) end
-  end
+  dropChunks(key)
   redis.call('DEL', key)
 end
 return 0
@@ -70,7 +70,7 @@ return 0
  */
 export const EXPIRE = `${TYPE_OF}
 if typeOf(KEYS[1]) == 'zset' then
-  for _, c in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do redis.call('PEXPIRE', KEYS[1] .. ':c' .. c, ARGV[1]) end
+  for _, part in ipairs(bitmapParts(KEYS[1])) do redis.call('PEXPIRE', part, ARGV[1]) end
 end
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
 return 0
@@ -140,47 +140,32 @@ return 0
 
 /**
  * orchunks: OR whole chunks into a bitmap: the fast path for setting many bits at once. The
- * client packs a batch's offsets into chunk bytes; each chunk then costs one BITOP instead of
- * one BITFIELD sub-command per bit.
- * KEYS[1]: the bitmap's index zset. ARGV: chunk index, bytes, chunk index, bytes, ...
+ * client packs a batch's offsets into chunk bytes; each chunk then costs a few SETRANGEs and
+ * one BITOP instead of one bit-set per bit.
+ * KEYS[1]: the bitmap's index zset. ARGV: chunk index, byte offset, bytes, ... (a chunk's
+ * pieces consecutive).
  * Returns: 0.
  */
-export const ORCHUNKS = `${TYPE_OF}
+export const ORCHUNKS = `${TYPE_OF}${BITMAP}
 local t = typeOf(KEYS[1])
 if t ~= 'zset' and t ~= 'none' then return ${WRONGTYPE} end
 local tmp = KEYS[1] .. ':o'
-for i = 1, #ARGV, 2 do
-  local chunk = KEYS[1] .. ':c' .. ARGV[i]
-  redis.call('ZADD', KEYS[1], ARGV[i], ARGV[i])
-  if redis.call('EXISTS', chunk) == 1 then
-    redis.call('SET', tmp, ARGV[i + 1], 'PX', 60000)
-    redis.call('BITOP', 'OR', chunk, chunk, tmp)
-  else
-    redis.call('SET', chunk, ARGV[i + 1])
-  end
-end
+local i = 1
+while i <= #ARGV do i = orPieces(KEYS[1], ARGV[i], ARGV, i, tmp) end
 redis.call('DEL', tmp)
 return 0
 `;
 
 /**
  * setbits: set scattered bits of a chunked bitmap in one call. A batch of events spread over
- * millions of ids touches a chunk or two bits at a time; one script per bitmap replaces
- * thousands of per-chunk commands (and their client-side garbage).
- * KEYS[1]: the bitmap's index zset. ARGV: chunk index, relative offset, chunk index, ...
+ * millions of ids touches a chunk a few bits at a time; one script per bitmap, with offsets
+ * packed 3 bytes each, replaces a command per bit.
+ * KEYS[1]: the bitmap's index zset. ARGV: chunk index, packed offsets, chunk index, ...
  * Returns: 0.
  */
-export const SETBITS = `${TYPE_OF}
+export const SETBITS = `${TYPE_OF}${BITMAP}
 local t = typeOf(KEYS[1])
 if t ~= 'zset' and t ~= 'none' then return ${WRONGTYPE} end
-local seen = {}
-for i = 1, #ARGV, 2 do
-  local chunk = ARGV[i]
-  if not seen[chunk] then
-    seen[chunk] = true
-    redis.call('ZADD', KEYS[1], chunk, chunk)
-  end
-  redis.call('SETBIT', KEYS[1] .. ':c' .. chunk, ARGV[i + 1], 1)
-end
+for i = 1, #ARGV, 2 do addBits(KEYS[1], ARGV[i], ARGV[i + 1]) end
 return 0
 `;

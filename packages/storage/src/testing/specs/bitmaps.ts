@@ -343,6 +343,56 @@ export function bitmapSpec(suite: Suite): void {
       expect(await backend.keys()).toEqual([]);
     });
 
+    it('agrees with a set model over random sequences of set and clear batches', async (ctx) => {
+      await requires(ctx, 'bitmaps');
+      const keys = ['b:s', 'b:t'];
+      const step = fc.record({
+        key: fc.constantFrom(...keys),
+        offsets: offsetsArbitrary,
+        value: fc.boolean(),
+      });
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(step, { minLength: 1, maxLength: 8 }),
+          bitExprArbitrary(keys, 'b:absent'),
+          async (steps, expr) => {
+            const model = new Map(keys.map((key) => [key, new Set<number>()]));
+            try {
+              for (const { key, offsets, value } of steps) {
+                await backend.write([{ op: 'setBits', key, offsets, value }]);
+                for (const offset of offsets) {
+                  if (value) model.get(key)!.add(offset);
+                  else model.get(key)!.delete(offset);
+                }
+              }
+              const probes = [...new Set(steps.flatMap((s) => s.offsets.slice(0, 5)))];
+              const [count, bitmap, first, second, ...bits] = await backend.read([
+                { op: 'bitCount', expr },
+                { op: 'bitmap', expr },
+                { op: 'bitmap', expr: bit.key('b:s') },
+                { op: 'bitmap', expr: bit.key('b:t') },
+                ...probes.map((offset) => ({ op: 'getBit', key: 'b:s', offset }) as const),
+              ]);
+              const expected = [...evaluateModel(expr, model)].sort((x, y) => x - y);
+              expect(count).toBe(expected.length);
+              expect((bitmap as { toArray(): number[] }).toArray()).toEqual(expected);
+              expect((first as { toArray(): number[] }).toArray()).toEqual(
+                [...model.get('b:s')!].sort((x, y) => x - y),
+              );
+              expect((second as { toArray(): number[] }).toArray()).toEqual(
+                [...model.get('b:t')!].sort((x, y) => x - y),
+              );
+              expect(bits).toEqual(probes.map((offset) => model.get('b:s')!.has(offset)));
+            } finally {
+              await backend.write([{ op: 'delete', keys }]);
+            }
+          },
+        ),
+        { numRuns: 50 },
+      );
+      expect(await backend.keys()).toEqual([]);
+    });
+
     it('sets and clears 100k bits in one operation each', async (ctx) => {
       await requires(ctx, 'bitmaps');
       const offsets = Array.from({ length: 100_000 }, (_, i) => i * 37);

@@ -1,0 +1,146 @@
+/**
+ * How a bitmap is laid out in Redis, and the client-side half of moving bits in and out.
+ *
+ * A bitmap at physical key K is an index sorted set K plus one string per chunk of
+ * REDIS_CHUNK_BITS bits (2^20: 4,096 chunks cover offsets up to 2^32-1):
+ * - a *dense* chunk c (index member "c") is the Redis bitmap string K:c<c>, so BITOP and
+ *   BITCOUNT run on it natively;
+ * - a *sparse* chunk c (index member "s<c>") is the string K:s<c> of the chunk's offsets,
+ *   3 bytes each (appended, possibly repeated), until it holds more than SPARSE_LIMIT of
+ *   them and becomes dense.
+ * Large chunks keep dense queries to a few BITOPs per bitmap (10 chunks for 10 M ids); the
+ * sparse form keeps ids scattered over 2^32 at a few bytes each instead of a 128 KiB chunk.
+ * The index also marks the key as a bitmap (its type is zset), which scripts check.
+ */
+import { Bitmap, CHUNK_BITS } from '../bitmap.js';
+
+export const REDIS_CHUNK_BITS = 2 ** 20;
+/** Offsets a sparse chunk holds before it becomes dense (about 0.5 KiB per id at the switch). */
+export const SPARSE_LIMIT = 256;
+
+const CHUNK_SHIFT = 20;
+const WITHIN = REDIS_CHUNK_BITS - 1;
+const PIECES = REDIS_CHUNK_BITS / CHUNK_BITS;
+const PIECE_BYTES = CHUNK_BITS / 8;
+const PIECE_SHIFT = 16;
+
+/** Reply kinds of a chunk in CHUNKS and BITQUERY 'bytes' replies. */
+const BYTES = 0;
+const OFFSETS = 1;
+const FULL = 2;
+
+export interface EncodedBits {
+  /**
+   * Chunks with more than SPARSE_LIMIT bits in this batch, as bitmap bytes in pieces of at
+   * most 8 KiB (pieces without a bit are left out): chunk index, byte offset, bytes, ...
+   */
+  readonly dense: Array<number | Buffer>;
+  /** Other chunks: chunk index, then their offsets, 3 bytes each, ... */
+  readonly sparse: Array<number | Buffer>;
+}
+
+// Scratch space for one encode call (offsets below 2^32 have chunk indices below 4,096).
+const counts = new Uint32Array(4096);
+const highest = new Int32Array(4096);
+const cursor = new Uint32Array(4096);
+const packed = new Uint8Array(4096);
+const offsetSlots: Array<Buffer | undefined> = new Array(4096);
+const pieceSlots: Array<Buffer | undefined> = new Array(4096 * PIECES);
+
+/**
+ * Split offsets (any order, repeats allowed) into per-chunk payloads in two passes over
+ * typed scratch arrays: no per-chunk arrays, no per-bit objects. Dense chunks travel as
+ * 8 KiB pieces: larger buffers are a fresh mmap each (page faults, and the client copies
+ * every payload twice), which made big chunks slower to send than the same bytes in pieces.
+ * With `allSparse` (clearing bits) every chunk is sent as offsets.
+ */
+export function encodeBits(offsets: readonly number[], allSparse = false): EncodedBits {
+  const touched: number[] = [];
+  for (let i = 0; i < offsets.length; i++) {
+    const o = offsets[i]!;
+    const c = o >>> CHUNK_SHIFT;
+    if (counts[c] === 0) {
+      touched.push(c);
+      highest[c] = -1;
+    }
+    counts[c]!++;
+    const within = o & WITHIN;
+    if (within > highest[c]!) highest[c] = within;
+  }
+  touched.sort((a, b) => a - b);
+  for (const c of touched) {
+    packed[c] = !allSparse && counts[c]! > SPARSE_LIMIT ? 1 : 0;
+    if (packed[c] === 0) offsetSlots[c] = Buffer.allocUnsafe(3 * counts[c]!);
+    cursor[c] = 0;
+  }
+  for (let i = 0; i < offsets.length; i++) {
+    const o = offsets[i]!;
+    const c = o >>> CHUNK_SHIFT;
+    const within = o & WITHIN;
+    if (packed[c] === 1) {
+      const slot = c * PIECES + (within >>> PIECE_SHIFT);
+      let piece = pieceSlots[slot];
+      if (piece === undefined) {
+        // The chunk's last piece ends at its highest set byte, as Redis would trim it.
+        const last = highest[c]! >>> PIECE_SHIFT === within >>> PIECE_SHIFT;
+        piece = Buffer.alloc(last ? ((highest[c]! >>> 3) & (PIECE_BYTES - 1)) + 1 : PIECE_BYTES);
+        pieceSlots[slot] = piece;
+      }
+      const bit = within & (CHUNK_BITS - 1);
+      piece[bit >>> 3]! |= 0x80 >>> (bit & 7);
+    } else {
+      const buffer = offsetSlots[c]!;
+      const at = cursor[c]!;
+      buffer[at] = within >>> 16;
+      buffer[at + 1] = (within >>> 8) & 0xff;
+      buffer[at + 2] = within & 0xff;
+      cursor[c] = at + 3;
+    }
+  }
+  const dense: Array<number | Buffer> = [];
+  const sparse: Array<number | Buffer> = [];
+  for (const c of touched) {
+    if (packed[c] === 1) {
+      for (let p = 0; p < PIECES; p++) {
+        const piece = pieceSlots[c * PIECES + p];
+        if (piece === undefined) continue;
+        dense.push(c, p * PIECE_BYTES, piece);
+        pieceSlots[c * PIECES + p] = undefined;
+      }
+    } else {
+      sparse.push(c, offsetSlots[c]!);
+      offsetSlots[c] = undefined;
+    }
+    counts[c] = 0;
+  }
+  return { dense, sparse };
+}
+
+/** A bitmap from a flat CHUNKS/BITQUERY reply: chunk index, kind, payload, ... */
+export function decodeChunks(reply: unknown): Bitmap {
+  const flat = reply as Array<number | Buffer>;
+  const pieces: Array<[number, Uint8Array]> = [];
+  const scattered: number[] = [];
+  for (let i = 0; i < flat.length; i += 3) {
+    const c = Number(flat[i]);
+    const kind = Number(flat[i + 1]);
+    const payload = flat[i + 2] as Buffer;
+    if (kind === OFFSETS) {
+      const base = c * REDIS_CHUNK_BITS;
+      for (let j = 0; j + 2 < payload.length; j += 3) {
+        scattered.push(base + payload[j]! * 65536 + payload[j + 1]! * 256 + payload[j + 2]!);
+      }
+      continue;
+    }
+    for (let piece = 0; piece < PIECES; piece++) {
+      const start = piece * PIECE_BYTES;
+      if (kind === FULL) pieces.push([c * PIECES + piece, new Uint8Array(PIECE_BYTES).fill(0xff)]);
+      else if (kind === BYTES && start < payload.length) {
+        pieces.push([c * PIECES + piece, payload.subarray(start, start + PIECE_BYTES)]);
+      }
+    }
+  }
+  const bitmap = Bitmap.fromChunks(pieces);
+  for (const offset of scattered) bitmap.set(offset, true);
+  return bitmap;
+}
