@@ -14,13 +14,14 @@
  */
 import { Bitmap, CHUNK_BITS } from '../bitmap.js';
 
-export const REDIS_CHUNK_BITS = 2 ** 20;
+const CHUNK_SHIFT = 20;
+export const REDIS_CHUNK_BITS = 2 ** CHUNK_SHIFT;
 /** Offsets a sparse chunk holds before it becomes dense (about 0.5 KiB per id at the switch). */
 export const SPARSE_LIMIT = 256;
 
-const CHUNK_SHIFT = 20;
 const WITHIN = REDIS_CHUNK_BITS - 1;
 const PIECES = REDIS_CHUNK_BITS / CHUNK_BITS;
+const CHUNKS = 2 ** (32 - CHUNK_SHIFT);
 const PIECE_BYTES = CHUNK_BITS / 8;
 const PIECE_SHIFT = 16;
 
@@ -39,13 +40,13 @@ export interface EncodedBits {
   readonly sparse: Array<number | Buffer>;
 }
 
-// Scratch space for one encode call (offsets below 2^32 have chunk indices below 4,096).
-const counts = new Uint32Array(4096);
-const highest = new Int32Array(4096);
-const cursor = new Uint32Array(4096);
-const packed = new Uint8Array(4096);
-const offsetSlots: Array<Buffer | undefined> = new Array(4096);
-const pieceSlots: Array<Buffer | undefined> = new Array(4096 * PIECES);
+// Scratch space for one encode call, one slot per chunk index.
+const counts = new Uint32Array(CHUNKS);
+const highest = new Int32Array(CHUNKS);
+const cursor = new Uint32Array(CHUNKS);
+const packed = new Uint8Array(CHUNKS);
+const offsetSlots: Array<Buffer | undefined> = new Array(CHUNKS);
+const pieceSlots: Array<Buffer | undefined> = new Array(CHUNKS * PIECES);
 
 /**
  * Split offsets (any order, repeats allowed) into per-chunk payloads in two passes over

@@ -69,7 +69,10 @@ local function promote(key, c)
   local sparse = key .. ':s' .. c
   local packed = redis.call('GET', sparse)
   if packed then
-    bitfieldSet(key .. ':c' .. c, decode(packed), 1)
+    local chunk = key .. ':c' .. c
+    bitfieldSet(chunk, decode(packed), 1)
+    -- Bit-setting grows a string to twice the room it needs; BITOP rewrites it exactly.
+    redis.call('BITOP', 'OR', chunk, chunk)
     redis.call('DEL', sparse)
     redis.call('ZREM', key, 's' .. c)
   end
@@ -90,22 +93,22 @@ local function addBits(key, c, packed)
   end
 end
 -- OR byte pieces into chunk c. ARGV-style list from index 'first': chunk, byte offset,
--- bytes, ... for as long as the chunk is c; returns the index after them. tmp: a scratch key
--- in the same slot.
+-- bytes, ... for as long as the chunk is c; returns the index after them. The pieces are
+-- assembled in tmp (a scratch key in the same slot) and ORed in by BITOP, which also sizes
+-- the chunk string exactly (SETRANGE would leave it with twice the room).
 local function orPieces(key, c, list, first, tmp)
   local chunk = key .. ':c' .. c
-  local dense = isDense(key, c)
-  local target = dense and tmp or chunk
-  redis.call('DEL', target)
+  redis.call('DEL', tmp)
   local i = first
   while i <= #list and list[i] == c do
-    redis.call('SETRANGE', target, list[i + 1], list[i + 2])
+    redis.call('SETRANGE', tmp, list[i + 1], list[i + 2])
     i = i + 3
   end
-  if dense then
-    redis.call('PEXPIRE', tmp, 60000)
+  redis.call('PEXPIRE', tmp, 60000)
+  if isDense(key, c) then
     redis.call('BITOP', 'OR', chunk, chunk, tmp)
   else
+    redis.call('BITOP', 'OR', chunk, tmp)
     promote(key, c)
   end
   return i
