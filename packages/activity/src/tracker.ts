@@ -62,6 +62,11 @@ export interface CollapseArgs {
   /** Named unions of buckets, e.g. { total: ['web', 'ios'] }: exact union counts, not sums. */
   aggregateBuckets?: Record<string, string[]>;
   periods?: Period[];
+  /**
+   * Called after each period is applied, with the number applied so far and the number this
+   * call found pending (over all its period types), e.g. for a progress bar.
+   */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface LookupArgs {
@@ -272,15 +277,26 @@ export class ActivityTracker {
       );
     }
     const periods = this.#choosePeriods(args.periods);
+    const onProgress = args.onProgress;
+    if (onProgress !== undefined && typeof onProgress !== 'function') {
+      throw new InvalidArgumentError('onProgress', onProgress, 'must be a function (done, total) => void');
+    }
     // An aggregate's members are collapsed with it: the union needs their raw ids, and once
     // the period is final nothing may still depend on them.
     const buckets = [...new Set([...listed, ...[...aggregates.values()].flat()])];
-    for (const period of periods) {
-      const pending = await this.#uncollapsed(period, ms, maxPeriods);
+    // Every period type's pending list is found first, so progress has a fixed total.
+    const pending: Instance[][] = [];
+    for (const period of periods) pending.push(await this.#uncollapsed(period, ms, maxPeriods));
+    const total = pending.reduce((sum, instances) => sum + instances.length, 0);
+    let done = 0;
+    for (const instances of pending) {
       // Apply oldest first: a run that dies midway has collapsed the oldest periods, and the
       // next run, walking back from the newest, reaches every one still pending before it
       // stops at a collapsed one. Newest first would strand the older periods behind it.
-      for (const instance of pending.reverse()) await this.#collapseOne(instance, buckets, aggregates);
+      for (const instance of instances.reverse()) {
+        await this.#collapseOne(instance, buckets, aggregates);
+        onProgress?.(++done, total);
+      }
     }
   }
 

@@ -2,7 +2,7 @@ import type { Backend } from '@porpoise/storage';
 import { describeEachBackend } from '@porpoise/test-backends';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { ActivityTracker } from '../src/index.js';
-import { trackerOn } from './support.js';
+import { RecordingBackend, trackerOn } from './support.js';
 
 /** 'YYYY-MM-DD' of the day `n` days after 2026-11-24 (negative: before). */
 const day = (n: number) => new Date(Date.UTC(2026, 10, 24 + n)).toISOString().slice(0, 10);
@@ -123,6 +123,50 @@ describeEachBackend(
           { date: '2026-11-01', counts: { all: 3 }, final: true },
           { date: '2026-12-01', counts: { all: 0 }, final: false },
         ]);
+      });
+
+      it('reports progress after each applied period, over every period type of the call', async () => {
+        for (const n of [-3, -2, -1]) await tracker.track({ id: 'a', date: `${day(n)}T08:00:00Z` });
+        await tracker.collapse({ date: day(-2), periods: ['daily'] });
+        const calls: Array<[number, number]> = [];
+        await tracker.collapse({
+          maxPeriods: 3,
+          periods: ['daily', 'monthly'],
+          onProgress: (done, total) => calls.push([done, total]),
+        });
+        // Daily: the 23rd and 22nd, stopping at the 21st (already collapsed); monthly: Oct, Sep, Aug.
+        expect(calls).toEqual([
+          [1, 5],
+          [2, 5],
+          [3, 5],
+          [4, 5],
+          [5, 5],
+        ]);
+      });
+
+      it('calls onProgress once each period is stored, oldest first', async () => {
+        for (const n of [-3, -2, -1]) {
+          await tracker.track({ id: 'a', date: `${day(n)}T08:00:00Z`, periods: ['daily'] });
+        }
+        const recording = new RecordingBackend(backend);
+        const stored: string[][] = [];
+        await trackerOn(recording).collapse({
+          maxPeriods: 3,
+          periods: ['daily'],
+          onProgress: () => stored.push(recording.guarded.map((g) => g.marker)),
+        });
+        const markers = ['d20261121', 'd20261122', 'd20261123'].map((g) => `activity:done:${g}`);
+        expect(stored).toEqual([markers.slice(0, 1), markers.slice(0, 2), markers]);
+      });
+
+      it('never calls onProgress when nothing is pending, and rejects a non-function', async () => {
+        const calls: number[] = [];
+        await tracker.collapse({ periods: ['daily'], onProgress: (done) => calls.push(done) });
+        await tracker.collapse({ periods: ['daily'], onProgress: (done) => calls.push(done) });
+        expect(calls).toEqual([1]);
+        await expect(tracker.collapse({ onProgress: 'bar' as unknown as () => void })).rejects.toThrow(
+          /onProgress/,
+        );
       });
     });
 
