@@ -1,0 +1,196 @@
+/** The command line: commander definitions only; each command's work is in commands/. */
+import { Command } from 'commander';
+import { type CollapseFlags, collapseCommand, type LookupFlags, lookupCommand } from './commands/activity.js';
+import { type CohortFlags, cohortCommand } from './commands/cohort.js';
+import { type CountersFlags, countersCommand } from './commands/counters.js';
+import { type DemoFlags, demoCommand } from './commands/demo.js';
+import { type EventStep, type EventsFlags, eventsCommand, type StepOp } from './commands/events.js';
+import { type ReportFlags, reportCommand } from './commands/report.js';
+import { UsageError } from './errors.js';
+import type { Io } from './io.js';
+import { VERSION } from './version.js';
+
+export const DATA_SOURCE_HELP = `
+Where the data comes from:
+  --redis <url>   a Redis server (RedisBackend.fromUrl), keys under --prefix (default "porpoise").
+  no --redis      a fresh in-process MemoryBackend. It is EMPTY unless --demo seeds it first
+                  with the demo's synthetic month (--users N, default 100000); with --demo,
+                  --now defaults to the demo's clock, 2026-11-24T12:00:00Z. To query the demo
+                  on Redis: porpoise demo --redis <url> --keep, then --redis <url> --prefix porpoise-demo.
+
+Ranges (--range): <unit>:<start>[..<end>], unit minute|hour|day|week|month|year.
+  start and end are integer offsets from the current bucket (day:-14 is the 14 days before
+  today, the end defaults to 0) or ISO 8601 dates (day:2026-11-01..2026-11-08, end exclusive).
+
+Exit codes: 0 ok, 1 backend or connection error, 2 bad input or usage (one line on stderr).`;
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** The flags every command takes. */
+function common(command: Command, options: { demo?: boolean } = {}): Command {
+  command
+    .option('--redis <url>', 'use a Redis server (redis:// or rediss://) instead of the in-memory backend')
+    .option('--prefix <prefix>', 'the RedisBackend key prefix (default "porpoise"; needs --redis)')
+    .option('--zone <iana>', 'IANA time zone of buckets, ranges and dates (default UTC)')
+    .option(
+      '--now <iso>',
+      'pin the clock for ranges (default: the system clock; with --demo, the demo clock)',
+    )
+    .option('--json', 'print exact JSON instead of tables');
+  if (options.demo !== false) {
+    command
+      .option('--demo', "seed the in-memory backend with the demo's synthetic month first (not with --redis)")
+      .option('--users <n>', 'users in the --demo month (default 100000)');
+  }
+  return command.addHelpText('after', DATA_SOURCE_HELP);
+}
+
+export function buildProgram(io: Io): Command {
+  const program = new Command('porpoise')
+    .description(
+      'Query Porpoise events, counters, cohorts and active users from a terminal, and render a self-contained HTML report.',
+    )
+    .version(VERSION, '-V, --version')
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+      // run() prints errors itself, as one "porpoise: …" line.
+      outputError: () => {},
+    })
+    .exitOverride()
+    .showSuggestionAfterError(true)
+    .addHelpText('after', DATA_SOURCE_HELP);
+
+  common(
+    program
+      .command('demo')
+      .description('the quick start: record a synthetic month of a music app, then print what it says')
+      .option('--users <n>', 'users in the synthetic month (default 100000)')
+      .option('--keep', 'with --redis: write under --prefix (default "porpoise-demo") and keep the data')
+      .action((flags: DemoFlags) => demoCommand(flags, io)),
+    { demo: false },
+  );
+
+  const steps: EventStep[] = [];
+  const step = (op: StepOp) => (name: string) => {
+    steps.push({ op, name });
+    return steps;
+  };
+  common(
+    program
+      .command('events')
+      .description(
+        'ids per bucket of an event, or of an expression over events folded left in the order given',
+      )
+      .argument('<name>', 'the event, e.g. active')
+      .option('--and <name>', 'AND another event (repeatable)', step('and'))
+      .option('--or <name>', 'OR another event (repeatable)', step('or'))
+      .option('--xor <name>', 'XOR another event (repeatable)', step('xor'))
+      .option('--not <name>', 'AND NOT another event (repeatable)', step('not'))
+      .option('--range <range>', 'the buckets, e.g. day:-14 or hour:-24..0 (default day:-14)')
+      .option('--ids', 'list the ids of each bucket (at most --limit each)')
+      .option('--limit <n>', 'ids listed per bucket with --ids (default 20)')
+      .option('--id <n>', 'show whether this id is in each bucket')
+      .action((name: string, flags: EventsFlags) => eventsCommand(name, steps, flags, io)),
+  );
+
+  common(
+    program
+      .command('counters')
+      .description('the top ids of a counter summed over a range, and the total of each bucket')
+      .argument('<key>', 'the counter key, e.g. song:played')
+      .option('--range <range>', 'the buckets, e.g. hour:-24 (default hour:-24)')
+      .option('--top <n>', 'how many ids to list (default 10)')
+      .action((key: string, flags: CountersFlags) => countersCommand(key, flags, io)),
+  );
+
+  common(
+    program
+      .command('cohort')
+      .description('the retention grid: each cohort, its size and the share active in each following period')
+      .option('--cohort <name>', 'the event that puts an id in a cohort (default signup)')
+      .option('--activity <name>', 'the event that counts as retained (default active)')
+      .option('--unit <unit>', 'cohort and period unit: day, week, month… (default week)')
+      .option('--periods <n>', 'following periods per cohort (default 12)')
+      .option('--range <range>', 'the cohort buckets (default <unit>:-<periods>)')
+      .action((flags: CohortFlags) => cohortCommand(flags, io)),
+  );
+
+  const activity = program
+    .command('activity')
+    .description('daily, weekly and monthly active users of the activity tracker')
+    // Without an action commander would print the whole help to stderr: errors are one line.
+    .argument('[command]')
+    .allowExcessArguments()
+    .action((name: string | undefined, _flags: unknown, command: Command) => {
+      if (name === 'help') {
+        const wanted = command.args[1];
+        const sub = wanted === undefined ? undefined : command.commands.find((c) => c.name() === wanted);
+        (sub ?? command).outputHelp();
+        return;
+      }
+      throw new UsageError(
+        name === undefined
+          ? 'activity needs a subcommand: lookup or collapse (see porpoise activity --help)'
+          : `unknown activity command "${name}": use lookup or collapse (see porpoise activity --help)`,
+      );
+    });
+  common(
+    activity
+      .command('lookup')
+      .description('active users per period and bucket; collapsed periods are final, others live')
+      .option('--period <period>', 'daily, weekly or monthly (default daily)')
+      .option('--buckets <list>', 'comma-separated buckets to report, e.g. web,ios,total (default all)')
+      .option(
+        '--aggregate <name=buckets>',
+        'an exact union of buckets, e.g. total=web,ios (repeatable)',
+        collect,
+      )
+      .option('--start <iso>', 'first period (default: 365 days before --end)')
+      .option('--end <iso>', 'end, exclusive (default: now, so the open period is included)')
+      .option('--mode <mode>', 'how the tracker stored ids: exact or approximate (default exact)')
+      .action((flags: LookupFlags) => lookupCommand(flags, io)),
+  );
+  common(
+    activity
+      .command('collapse')
+      .description('turn closed periods into final counts, newest first, up to the first already collapsed')
+      .requiredOption(
+        '--buckets <list>',
+        'every bucket you track, comma-separated (a collapsed period is final)',
+      )
+      .option(
+        '--aggregate <name=buckets>',
+        'store an exact union too, e.g. total=web,ios (repeatable)',
+        collect,
+      )
+      .option('--max-periods <n>', 'closed periods to collapse at most, per period type (default 1)')
+      .option('--periods <list>', 'period types, e.g. daily,monthly (default daily)')
+      .option('--date <iso>', 'collapse periods that ended by then (default now)')
+      .option('--mode <mode>', 'exact or approximate (default exact)')
+      .action((flags: CollapseFlags) => collapseCommand(flags, io)),
+  );
+
+  common(
+    program
+      .command('report')
+      .description(
+        'write ONE self-contained HTML file: daily actives, retention, top counters, activity by bucket',
+      )
+      .requiredOption('--out <file>', 'where to write the HTML, e.g. report.html')
+      .option('--active <name>', 'the activity event (default active)')
+      .option('--cohort <name>', 'the cohort event (default signup)')
+      .option('--counter <key>', 'the counter for the top list (default song:played)')
+      .option('--buckets <list>', 'activity buckets (default web,ios,android)')
+      .option('--aggregate <name=buckets>', 'aggregate buckets (default total=web,ios,android)', collect)
+      .option('--days <n>', 'days of daily actives, counters and activity (default 30)')
+      .option('--weeks <n>', 'weekly cohorts and periods followed (default 8)')
+      .option('--top <n>', 'counter ids listed (default 10)')
+      .option('--mode <mode>', 'how the tracker stored ids: exact or approximate (default exact)')
+      .action((flags: ReportFlags) => reportCommand(flags, io)),
+  );
+
+  return program;
+}

@@ -1,0 +1,91 @@
+/** What the report shows, read through the library in a handful of queries. */
+import type { Analytics, LookupRow } from '@porpoise/analytics';
+import { dayrange, weekrange } from '@porpoise/analytics';
+
+export interface ReportOptions {
+  active: string;
+  cohort: string;
+  counter: string;
+  buckets: string[];
+  aggregates: Record<string, string[]>;
+  days: number;
+  weeks: number;
+  top: number;
+  zone: string;
+  now: Date;
+}
+
+export interface ReportData {
+  generatedFor: string;
+  zone: string;
+  source: { backend: string; demo: boolean; users?: number; prefix?: string };
+  description: string;
+  names: { active: string; cohort: string; counter: string };
+  days: number;
+  weeks: number;
+  /** One entry per day of the last `days` whole days. */
+  dau: Array<{ key: string; date: string; weekday: number; count: number }>;
+  /** Ids active on any of those days. */
+  uniques: number;
+  retention: Array<{ key: string; start: string; size: number; retained: number[]; rates: number[] }>;
+  counters: { key: string; total: number; ids: number; top: Array<{ id: string; count: number }> };
+  activity: { names: string[]; aggregates: Record<string, string[]>; rows: LookupRow[] };
+  version: string;
+}
+
+export async function gatherReport(
+  analytics: Analytics,
+  options: ReportOptions,
+  meta: Pick<ReportData, 'source' | 'description' | 'version'>,
+): Promise<ReportData> {
+  const at = { zone: options.zone, now: options.now };
+  const days = dayrange(-options.days, 0, at);
+  const active = analytics.events(options.active);
+  const [dau, union, cohort, counted] = await Promise.all([
+    active.counts(days),
+    active.union(days),
+    analytics.cohort({
+      cohort: analytics.events(options.cohort),
+      activity: active,
+      range: weekrange(-options.weeks, 0, at),
+      periods: options.weeks,
+    }),
+    analytics.counters(options.counter).sum(days),
+  ]);
+  const names = [...new Set([...options.buckets, ...Object.keys(options.aggregates)])];
+  const activity = await analytics.activity.lookupDaily({
+    start: new Date(days.startMs),
+    end: new Date(days.endMs),
+    buckets: names,
+    aggregateBuckets: options.aggregates,
+  });
+  return {
+    generatedFor: options.now.toISOString(),
+    zone: options.zone,
+    ...meta,
+    names: { active: options.active, cohort: options.cohort, counter: options.counter },
+    days: options.days,
+    weeks: options.weeks,
+    dau: dau.map(({ bucket, count }) => ({
+      key: bucket.key,
+      date: bucket.start.toISODate()!,
+      weekday: bucket.start.weekday,
+      count,
+    })),
+    uniques: union.size,
+    retention: cohort.map((row) => ({
+      key: row.bucket.key,
+      start: row.bucket.start.toISODate()!,
+      size: row.size,
+      retained: row.retained,
+      rates: row.rates,
+    })),
+    counters: {
+      key: options.counter,
+      total: counted.total,
+      ids: counted.values.size,
+      top: counted.top(options.top).map(([id, count]) => ({ id, count })),
+    },
+    activity: { names, aggregates: options.aggregates, rows: activity },
+  };
+}
