@@ -42,6 +42,29 @@ export const millis = (ms: number) => `${ms.toFixed(ms < 10 ? 2 : 0)} ms`;
 export const bytes = (n: number) =>
   n >= 2 ** 20 ? `${(n / 2 ** 20).toFixed(2)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} B`;
 
+/**
+ * Medians of `ours` and `baseline`, run alternately: drift on a shared machine (caches,
+ * allocator state, a neighbour's load) then hits both sides alike instead of one.
+ */
+export async function compare(
+  times: number,
+  ours: () => Promise<unknown>,
+  baseline: () => Promise<unknown>,
+): Promise<[number, number]> {
+  const a: number[] = [];
+  const b: number[] = [];
+  for (let i = 0; i < times; i++) {
+    let started = performance.now();
+    await ours();
+    a.push(performance.now() - started);
+    started = performance.now();
+    await baseline();
+    b.push(performance.now() - started);
+  }
+  const mid = (samples: number[]) => samples.sort((x, y) => x - y)[Math.floor(samples.length / 2)]!;
+  return [mid(a), mid(b)];
+}
+
 export async function median(times: number, fn: () => Promise<unknown>): Promise<number> {
   const samples: number[] = [];
   for (let i = 0; i < times; i++) {

@@ -78,12 +78,12 @@ export class Events {
     // garbage would cost more than the work). Nothing is written before every one is valid.
     const batch = this.#batch();
     let any = false;
-    let checkedName: unknown;
+    // Batches repeat a few names many times: check each distinct name once.
+    const checked = new Set<unknown>();
     forEachRecord(records, '{ name, id, at? }', (r: EventRecord) => {
-      // Batches repeat a few names many times: check each run of one name once.
-      if (r.name !== checkedName) {
+      if (!checked.has(r.name)) {
         validateEventName(r.name);
-        checkedName = r.name;
+        checked.add(r.name);
       }
       validateId(r.id);
       batch.add(r.name, r.id, recordingTime(r.at, this.#context.options));

@@ -20,6 +20,9 @@ const FULL = new Uint8Array(CHUNK_BYTES).fill(0xff);
 
 type Chunk = Uint8Array;
 
+/** Scratch for `setMany`: chunk number -> chunk, empty between calls. */
+const CHUNK_TABLE: Array<Chunk | undefined> = new Array(2 ** (32 - CHUNK_SHIFT)).fill(undefined);
+
 function popcount32(value: number): number {
   let v = value - ((value >>> 1) & 0x55555555);
   v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
@@ -187,32 +190,39 @@ export class Bitmap implements Iterable<number> {
    * looked up once per run of offsets in one chunk rather than once per bit.
    */
   setMany(offsets: readonly number[], value: boolean): void {
-    let index = -1;
-    let chunk: Chunk | undefined;
-    for (let i = 0; i < offsets.length; i++) {
-      const offset = offsets[i]!;
-      // `>>> 0` keeps exactly the integers of [0, 2^32).
-      if (typeof offset !== 'number' || offset >>> 0 !== offset) {
-        throw new InvalidArgumentError('offset', offset, `must be an integer in [0, ${MAX_BIT_OFFSET}]`);
-      }
-      const at = offset >>> CHUNK_SHIFT;
-      if (at !== index) {
-        index = at;
-        chunk = this.#chunks.get(index);
-        if (chunk === FULL) {
-          chunk = FULL.slice();
-          this.#chunks.set(index, chunk);
-        } else if (chunk === undefined && value) {
-          chunk = new Uint8Array(CHUNK_BYTES);
-          this.#chunks.set(index, chunk);
+    // Chunks are found through a table indexed by chunk number (random ids would otherwise
+    // cost a Map lookup per bit); only the touched slots are reset afterwards.
+    const touched: number[] = [];
+    try {
+      for (let i = 0; i < offsets.length; i++) {
+        const offset = offsets[i]!;
+        // `>>> 0` keeps exactly the integers of [0, 2^32).
+        if (typeof offset !== 'number' || offset >>> 0 !== offset) {
+          throw new InvalidArgumentError('offset', offset, `must be an integer in [0, ${MAX_BIT_OFFSET}]`);
         }
+        const index = offset >>> CHUNK_SHIFT;
+        let chunk = CHUNK_TABLE[index];
+        if (chunk === undefined) {
+          chunk = this.#chunks.get(index);
+          if (chunk === FULL) {
+            chunk = FULL.slice();
+            this.#chunks.set(index, chunk);
+          } else if (chunk === undefined) {
+            if (!value) continue;
+            chunk = new Uint8Array(CHUNK_BYTES);
+            this.#chunks.set(index, chunk);
+          }
+          CHUNK_TABLE[index] = chunk;
+          touched.push(index);
+        }
+        const within = offset & (CHUNK_BITS - 1);
+        if (value) chunk[within >>> 3]! |= 0x80 >>> (within & 7);
+        else chunk[within >>> 3]! &= ~(0x80 >>> (within & 7));
       }
-      if (chunk === undefined) continue;
-      const within = offset & (CHUNK_BITS - 1);
-      if (value) chunk[within >>> 3]! |= 0x80 >>> (within & 7);
-      else chunk[within >>> 3]! &= ~(0x80 >>> (within & 7));
+    } finally {
+      for (const index of touched) CHUNK_TABLE[index] = undefined;
+      this.#size = -1;
     }
-    this.#size = -1;
   }
 
   /** Number of set bits. */

@@ -83,6 +83,33 @@ describe.skipIf(!hasRedis())('RedisBackend layout and safety on a real redis-ser
     expect(bitmap.toArray()).toEqual([...new Set(ids)].sort((a, b) => a - b));
   });
 
+  it('counts ANDs of narrow windows (a week of consecutive signups) exactly', async () => {
+    const redis = new RedisBackend(client, { prefix: uniquePrefix() });
+    const memory = new MemoryBackend();
+    let seed = 7;
+    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+    const active = Array.from({ length: 1_200_000 }, (_, id) => id).filter(() => random() < 0.3);
+    const ops = [
+      { op: 'setBits' as const, key: 'b:active:g', offsets: active },
+      ...[0, 1, 7, 8, 23, 24].map((week) => ({
+        op: 'setBits' as const,
+        key: `b:signup${week}:g`,
+        offsets: Array.from({ length: 40_000 }, (_, i) => week * 40_000 + i + (week % 2)),
+      })),
+    ];
+    for (const backend of [redis, memory]) await backend.write(ops);
+    const reads = [0, 1, 7, 8, 23, 24].flatMap((week) => [
+      { op: 'bitCount' as const, expr: bit.and(bit.key(`b:signup${week}:g`), bit.key('b:active:g')) },
+      {
+        op: 'bitCount' as const,
+        expr: bit.and(bit.key('b:active:g'), bit.key(`b:signup${week}:g`), bit.key('b:signup0:g')),
+      },
+    ]);
+    const fromRedis = await redis.read(reads);
+    expect(fromRedis).toEqual(await memory.read(reads));
+    expect(fromRedis[0]).toBeGreaterThan(10_000);
+  });
+
   it('counts NOT across the 2^20-bit chunk boundary exactly', async () => {
     const redis = new RedisBackend(client, { prefix: uniquePrefix() });
     const memory = new MemoryBackend();

@@ -133,7 +133,44 @@ local function asBitmap(v)
   return temp
 end
 
-local function evaluate(program, c)
+-- Where a chunk string has set bits: its first set byte and its length, read once per call
+-- (a cohort reads the same chunks for many expressions).
+local spans = {}
+local function spanOf(key)
+  local span = spans[key]
+  if span == nil then
+    local first = redis.call('BITPOS', key, 1)
+    span = { first = first < 0 and -1 or math.floor(first / 8), length = redis.call('STRLEN', key) }
+    -- Temporaries change from chunk to chunk; stored chunks do not during one call.
+    if string.sub(key, 1, #tmpBase) ~= tmpBase then spans[key] = span end
+  end
+  return span
+end
+-- The count of an AND of chunk strings. An AND is empty outside the bytes where every operand
+-- has bits; when that window is much narrower than the operands (a week of signups, which
+-- are consecutive ids, against a whole month of activity), only the window is copied and
+-- ANDed instead of the full strings.
+local function countAnd(keys)
+  local lo, hi, widest = 0, math.huge, 0
+  for _, key in ipairs(keys) do
+    local span = spanOf(key)
+    if span.first < 0 then return 0 end
+    if span.first > lo then lo = span.first end
+    if span.length < hi then hi = span.length end
+    if span.length > widest then widest = span.length end
+  end
+  if hi <= lo then return 0 end
+  if (hi - lo) * 4 > widest then return redis.call('BITCOUNT', bitop('AND', keys)) end
+  local windows = {}
+  for i, key in ipairs(keys) do
+    local window = newTemp()
+    redis.call('SET', window, redis.call('GETRANGE', key, lo, hi - 1))
+    windows[i] = window
+  end
+  return redis.call('BITCOUNT', bitop('AND', windows))
+end
+
+local function evaluate(program, c, counting)
   local stack = {}
   local q = 1
   while q <= #program do
@@ -161,7 +198,11 @@ local function evaluate(program, c)
           if v == false then result = false; break end
           if v ~= true then keys[#keys + 1] = v end
         end
-        if result ~= false and #keys > 0 then result = (#keys == 1) and keys[1] or bitop('AND', keys) end
+        if result ~= false and #keys > 1 and counting and q + 1 == #program then
+          result = { count = countAnd(keys) }
+        elseif result ~= false and #keys > 0 then
+          result = (#keys == 1) and keys[1] or bitop('AND', keys)
+        end
       elseif token == 'or' then
         local keys = {}
         result = false
@@ -230,27 +271,46 @@ local function evaluate(program, c)
   return stack[1]
 end
 
+-- The most common query, one event's count per bucket: each chunk counted where it lies.
+local function countLeaf(leaf)
+  local total = 0
+  for _, c in ipairs(chunkLists[leaf]) do
+    if dense[leaf][c] then total = total + redis.call('BITCOUNT', KEYS[leaf] .. ':c' .. c)
+    else
+      local packed = redis.call('GET', KEYS[leaf] .. ':s' .. c)
+      if packed then total = total + sparseCount(packed) end
+    end
+  end
+  return total
+end
+
 local function run()
   local results = {}
   for r, program in ipairs(programs) do
-    local total = 0
-    local out = {}
-    for _, c in ipairs(candidatesOf(program)) do
-      local value = evaluate(program, c)
-      if value == true then
-        if mode == 'count' then total = total + CHUNK_BITS
-        else out[#out + 1] = c; out[#out + 1] = 2; out[#out + 1] = '' end
-      elseif type(value) == 'table' then
-        if mode == 'count' then total = total + sparseCount(value.sparse)
-        else out[#out + 1] = c; out[#out + 1] = 1; out[#out + 1] = value.sparse end
-      elseif value then
-        local n = redis.call('BITCOUNT', value)
-        if mode == 'count' then total = total + n
-        elseif n > 0 then out[#out + 1] = c; out[#out + 1] = 0; out[#out + 1] = redis.call('GET', value) end
+    if mode == 'count' and #program == 2 and program[1] == 'k' then
+      results[r] = countLeaf(tonumber(program[2]))
+    else
+      local total = 0
+      local out = {}
+      for _, c in ipairs(candidatesOf(program)) do
+        local value = evaluate(program, c, mode == 'count')
+        if value == true then
+          if mode == 'count' then total = total + CHUNK_BITS
+          else out[#out + 1] = c; out[#out + 1] = 2; out[#out + 1] = '' end
+        elseif type(value) == 'table' and value.count then
+          total = total + value.count
+        elseif type(value) == 'table' then
+          if mode == 'count' then total = total + sparseCount(value.sparse)
+          else out[#out + 1] = c; out[#out + 1] = 1; out[#out + 1] = value.sparse end
+        elseif value then
+          local n = redis.call('BITCOUNT', value)
+          if mode == 'count' then total = total + n
+          elseif n > 0 then out[#out + 1] = c; out[#out + 1] = 0; out[#out + 1] = redis.call('GET', value) end
+        end
+        tmpCount = 0
       end
-      tmpCount = 0
+      if mode == 'count' then results[r] = total else results[r] = out end
     end
-    if mode == 'count' then results[r] = total else results[r] = out end
   end
   return results
 end

@@ -93,25 +93,25 @@ local function addBits(key, c, packed)
   end
 end
 -- OR byte pieces into chunk c. ARGV-style list from index 'first': chunk, byte offset,
--- bytes, ... for as long as the chunk is c; returns the index after them. The pieces are
--- assembled in tmp (a scratch key in the same slot) and ORed in by BITOP, which also sizes
--- the chunk string exactly (SETRANGE would leave it with twice the room).
+-- bytes, ... for as long as the chunk is c; returns the index after them. A chunk that is
+-- not dense yet is written directly, highest piece first: SETRANGE on a missing key allocates
+-- exactly, later (lower) pieces never grow it. A dense chunk gets the pieces assembled in
+-- tmp (a scratch key in the same slot) and ORed in by BITOP.
 local function orPieces(key, c, list, first, tmp)
   local chunk = key .. ':c' .. c
-  redis.call('DEL', tmp)
-  local i = first
-  while i <= #list and list[i] == c do
-    redis.call('SETRANGE', tmp, list[i + 1], list[i + 2])
-    i = i + 3
-  end
-  redis.call('PEXPIRE', tmp, 60000)
+  local last = first
+  while last + 3 <= #list and list[last + 3] == c do last = last + 3 end
   if isDense(key, c) then
+    redis.call('DEL', tmp)
+    for i = last, first, -3 do redis.call('SETRANGE', tmp, list[i + 1], list[i + 2]) end
+    redis.call('PEXPIRE', tmp, 60000)
     redis.call('BITOP', 'OR', chunk, chunk, tmp)
   else
-    redis.call('BITOP', 'OR', chunk, tmp)
+    redis.call('DEL', chunk)
+    for i = last, first, -3 do redis.call('SETRANGE', chunk, list[i + 1], list[i + 2]) end
     promote(key, c)
   end
-  return i
+  return last + 3
 end
 -- Clear packed offsets in chunk c; a missing chunk stays missing.
 local function clearBits(key, c, packed)
