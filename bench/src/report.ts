@@ -22,6 +22,7 @@ export function markdown(
     '',
     `Measured ${date} on ${cpus().length} cores (${cpu}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${context.redis}, loopback.`,
     `Mode: ${context.quick ? 'quick (small sizes, proves the benchmarks run)' : 'full'}; took ${context.seconds.toFixed(0)} s. Baselines are measured in the same run.`,
+    'How each figure is taken, and what bounds the goals not met: [README.md](README.md).',
     '',
     '| scenario | Porpoise | baseline | ratio | goal | met |',
     '|---|---|---|---|---|---|',

@@ -1,8 +1,8 @@
 import { Writable } from 'node:stream';
 import { Analytics, type Backend, MemoryBackend, RedisBackend } from '@porpoise/analytics';
+import { hasRedis, redisClient, uniquePrefix } from '@porpoise/test-redis';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { hasRedis, redisClient, uniquePrefix } from '../../../tools/test-redis/src/index.js';
 import { buildServer } from '../src/server.js';
 
 const alice = { authorization: 'Bearer alice-token' };

@@ -1,7 +1,7 @@
 import { ActivityTracker, InvalidArgumentError } from '@porpoise/activity';
 import { type Backend, MemoryBackend, RedisBackend } from '@porpoise/storage';
+import { hasRedis, redisClient, uniquePrefix } from '@porpoise/test-redis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { hasRedis, redisClient, uniquePrefix } from '../../../tools/test-redis/src/index.js';
 import { runNightlyCollapse } from '../src/job.js';
 
 interface Target {
