@@ -60,6 +60,19 @@ const pieceSlots: Array<Buffer | undefined> = new Array(CHUNKS * SEND_PIECES);
  */
 export function encodeBits(offsets: readonly number[], allSparse = false): EncodedBits {
   const touched: number[] = [];
+  try {
+    return encodeInto(offsets, allSparse, touched);
+  } finally {
+    // The scratch must be clean for the next call, even if this one failed midway.
+    for (const c of touched) {
+      counts[c] = 0;
+      offsetSlots[c] = undefined;
+      for (let p = 0; p < SEND_PIECES; p++) pieceSlots[c * SEND_PIECES + p] = undefined;
+    }
+  }
+}
+
+function encodeInto(offsets: readonly number[], allSparse: boolean, touched: number[]): EncodedBits {
   for (let i = 0; i < offsets.length; i++) {
     const o = offsets[i]!;
     const c = o >>> CHUNK_SHIFT;
@@ -109,13 +122,10 @@ export function encodeBits(offsets: readonly number[], allSparse = false): Encod
         const piece = pieceSlots[c * SEND_PIECES + p];
         if (piece === undefined) continue;
         dense.push(c, p * SEND_BYTES, piece);
-        pieceSlots[c * SEND_PIECES + p] = undefined;
       }
     } else {
       sparse.push(c, offsetSlots[c]!);
-      offsetSlots[c] = undefined;
     }
-    counts[c] = 0;
   }
   return { dense, sparse };
 }
