@@ -176,21 +176,15 @@ class BitBatch {
 
   ops(value: boolean): WriteOp[] {
     const lists = new Map<string, number[][]>();
-    for (const bySlot of this.#perName.values()) {
-      for (const { ids, keys } of bySlot.values()) {
-        if (keys === null) continue;
-        for (const key of keys) {
-          const forKey = lists.get(key);
-          if (forKey) forKey.push(ids);
-          else lists.set(key, [ids]);
-        }
-      }
-    }
-    for (const [key, ids] of this.#loose) {
+    const add = (key: string, ids: number[]) => {
       const forKey = lists.get(key);
       if (forKey) forKey.push(ids);
       else lists.set(key, [ids]);
+    };
+    for (const bySlot of this.#perName.values()) {
+      for (const { ids, keys } of bySlot.values()) if (keys !== null) for (const key of keys) add(key, ids);
     }
+    for (const [key, ids] of this.#loose) add(key, ids);
     const ops: WriteOp[] = [];
     for (const [key, parts] of lists) {
       let offsets = parts[0]!;

@@ -8,7 +8,7 @@
  */
 import type { BitExpr } from './backend.js';
 import { InvalidArgumentError } from './errors.js';
-import { MAX_BIT_OFFSET } from './keys.js';
+import { MAX_BIT_OFFSET, validateBitOffset } from './keys.js';
 
 const CHUNK_SHIFT = 16;
 export const CHUNK_BITS = 2 ** CHUNK_SHIFT;
@@ -165,9 +165,7 @@ export class Bitmap implements Iterable<number> {
 
   /** Set or clear one bit. Clearing a bit of an absent chunk allocates nothing. */
   set(offset: number, value: boolean): void {
-    if (!Number.isInteger(offset) || offset < 0 || offset > MAX_BIT_OFFSET) {
-      throw new InvalidArgumentError('offset', offset, `must be an integer in [0, ${MAX_BIT_OFFSET}]`);
-    }
+    validateBitOffset(offset);
     const index = Math.floor(offset / CHUNK_BITS);
     let chunk = this.#chunks.get(index);
     if (!chunk) {
@@ -196,10 +194,7 @@ export class Bitmap implements Iterable<number> {
     try {
       for (let i = 0; i < offsets.length; i++) {
         const offset = offsets[i]!;
-        // `>>> 0` keeps exactly the integers of [0, 2^32).
-        if (typeof offset !== 'number' || offset >>> 0 !== offset) {
-          throw new InvalidArgumentError('offset', offset, `must be an integer in [0, ${MAX_BIT_OFFSET}]`);
-        }
+        validateBitOffset(offset);
         const index = offset >>> CHUNK_SHIFT;
         let chunk = CHUNK_TABLE[index];
         if (chunk === undefined) {

@@ -21,7 +21,8 @@ export const SPARSE_LIMIT = 256;
 
 const WITHIN = REDIS_CHUNK_BITS - 1;
 const PIECES = REDIS_CHUNK_BITS / CHUNK_BITS;
-const CHUNKS = 2 ** (32 - CHUNK_SHIFT);
+/** Chunks of a 2^32-bit bitmap. */
+const CHUNK_COUNT = 2 ** (32 - CHUNK_SHIFT);
 const PIECE_BYTES = CHUNK_BITS / 8;
 /** Dense chunks travel in pieces of 2^16 bits (8 KiB): measured fastest to allocate and send. */
 const SEND_SHIFT = 16;
@@ -44,12 +45,12 @@ export interface EncodedBits {
 }
 
 // Scratch space for one encode call, one slot per chunk index.
-const counts = new Uint32Array(CHUNKS);
-const highest = new Int32Array(CHUNKS);
-const cursor = new Uint32Array(CHUNKS);
-const packed = new Uint8Array(CHUNKS);
-const offsetSlots: Array<Buffer | undefined> = new Array(CHUNKS);
-const pieceSlots: Array<Buffer | undefined> = new Array(CHUNKS * SEND_PIECES);
+const counts = new Uint32Array(CHUNK_COUNT);
+const highest = new Int32Array(CHUNK_COUNT);
+const cursor = new Uint32Array(CHUNK_COUNT);
+const packed = new Uint8Array(CHUNK_COUNT);
+const offsetSlots: Array<Buffer | undefined> = new Array(CHUNK_COUNT);
+const pieceSlots: Array<Buffer | undefined> = new Array(CHUNK_COUNT * SEND_PIECES);
 
 /**
  * Split offsets (any order, repeats allowed) into per-chunk payloads in two passes over
