@@ -69,6 +69,16 @@ export interface WriteOptions {
    * one atomic step). `write` then resolves to `false`.
    */
   readonly unlessExists?: string;
+  /**
+   * Apply this write at most once: a write retried with the same key (after a timeout, a
+   * dropped connection, an out-of-memory refusal) applies only what the earlier attempts did
+   * not. Keys are remembered for `idempotencyTtl` seconds (default 86,400), per prefix. With a
+   * key, each part of the write (on Redis: each script call, at most one per locality group
+   * per round) is applied all or nothing. 1-200 characters, like a name.
+   */
+  readonly idempotencyKey?: string;
+  /** Seconds an idempotency key is remembered: an integer in [1, 2,592,000]. Default 86,400. */
+  readonly idempotencyTtl?: number;
 }
 
 export type ReadOp =

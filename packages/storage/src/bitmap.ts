@@ -132,6 +132,23 @@ export class Bitmap implements Iterable<number> {
     return new Bitmap(chunks);
   }
 
+  /**
+   * Build from the parts of a decoded reply: chunk bytes (as `fromChunks`), ranges
+   * [first, end) of all-ones chunks (shared, never allocated per chunk) and loose offsets.
+   */
+  static fromParts(parts: {
+    chunks?: Iterable<readonly [number, Uint8Array]>;
+    full?: Iterable<readonly [number, number]>;
+    offsets?: ArrayLike<number>;
+  }): Bitmap {
+    const bitmap = Bitmap.fromChunks(parts.chunks ?? []);
+    for (const [first, end] of parts.full ?? []) {
+      for (let index = first; index < end; index++) bitmap.#chunks.set(index, FULL);
+    }
+    if (parts.offsets && parts.offsets.length > 0) bitmap.setMany(Array.from(parts.offsets), true);
+    return bitmap;
+  }
+
   /** Evaluate an expression over stored bitmaps; missing keys are empty. */
   static evaluate(expr: BitExpr, resolve: BitmapResolver): Bitmap {
     const chunks = new Map<number, Chunk>();

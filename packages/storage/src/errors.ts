@@ -7,17 +7,35 @@ import { PorpoiseError } from '@porpoise/timerange';
 
 export { InvalidArgumentError, PorpoiseError, type PorpoiseErrorCode } from '@porpoise/timerange';
 
-/** The store failed or could not be reached. The original error is the `cause`. */
+/** The codes a BackendError carries (see PorpoiseErrorCode for what each means). */
+export type BackendErrorCode =
+  | 'BACKEND_ERROR'
+  | 'CONNECTION_ERROR'
+  | 'TIMEOUT'
+  | 'OUT_OF_MEMORY'
+  | 'CONFIG_ERROR'
+  | 'DATA_LOSS';
+
+const BACKEND_CODES: ReadonlySet<string> = new Set<BackendErrorCode>([
+  'BACKEND_ERROR',
+  'CONNECTION_ERROR',
+  'TIMEOUT',
+  'OUT_OF_MEMORY',
+  'CONFIG_ERROR',
+  'DATA_LOSS',
+]);
+
+/** The store failed, could not be reached, or refused. The original error is the `cause`. */
 export class BackendError extends PorpoiseError {
-  constructor(message: string, options?: { cause?: unknown; code?: 'BACKEND_ERROR' | 'CONNECTION_ERROR' }) {
+  declare readonly code: BackendErrorCode;
+
+  constructor(message: string, options?: { cause?: unknown; code?: BackendErrorCode }) {
     super(options?.code ?? 'BACKEND_ERROR', message, options);
     this.name = 'BackendError';
   }
 
   static override isInstance(error: unknown): error is BackendError {
-    return (
-      PorpoiseError.isInstance(error) && (error.code === 'BACKEND_ERROR' || error.code === 'CONNECTION_ERROR')
-    );
+    return PorpoiseError.isInstance(error) && BACKEND_CODES.has(error.code);
   }
 }
 

@@ -12,6 +12,7 @@ export { Bitmap, CHUNK_BITS, CHUNK_BYTES } from './bitmap.js';
 export { Coalescer } from './coalesce.js';
 export {
   BackendError,
+  type BackendErrorCode,
   InvalidArgumentError,
   PorpoiseError,
   type PorpoiseErrorCode,
@@ -38,7 +39,7 @@ export {
   validateName,
   validateNamespace,
 } from './names.js';
-export { RedisBackend, type RedisBackendOptions } from './redis/redis-backend.js';
+export { RedisBackend, type RedisBackendOptions, type RedisUrlOptions } from './redis/redis-backend.js';
 export {
   checkRange,
   MAX_LEAVES_PER_BUCKET,
@@ -50,8 +51,10 @@ export {
 } from './series.js';
 export {
   exprKeys,
+  MAX_ATOMIC_ITEMS,
   MAX_EXPRESSION_DEPTH,
   validateExpr,
   validateReadOps,
+  validateWellFormed,
   validateWriteOps,
 } from './validate.js';

@@ -51,6 +51,13 @@ export function validateKey(key: unknown, argument = 'key'): asserts key is stri
   if (key.length > MAX_KEY_LENGTH) {
     throw new InvalidArgumentError(argument, key, `a key must be at most ${MAX_KEY_LENGTH} characters`);
   }
+  if (!key.isWellFormed()) {
+    throw new InvalidArgumentError(
+      argument,
+      key,
+      'a key must be well-formed Unicode (it contains a lone surrogate)',
+    );
+  }
   if (FORBIDDEN_IN_KEY.test(key)) {
     throw new InvalidArgumentError(
       argument,

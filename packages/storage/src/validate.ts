@@ -9,6 +9,23 @@ import { MAX_BIT_OFFSET, validateBitOffset, validateKey } from './keys.js';
 /** Expressions deeper than this are refused: evaluation recurses, and Lua's C stack is small. */
 export const MAX_EXPRESSION_DEPTH = 64;
 
+/**
+ * Items (bit offsets, hash fields, set members, source and deleted keys) one atomic write may
+ * hold: an atomic write is one step on the server, and one step must stay short.
+ */
+export const MAX_ATOMIC_ITEMS = 100_000;
+
+/** Strings are stored as UTF-8: a lone surrogate would become U+FFFD and merge distinct values. */
+export function validateWellFormed(value: string, argument: string): void {
+  if (!value.isWellFormed()) {
+    throw new InvalidArgumentError(
+      argument,
+      value,
+      'must be well-formed Unicode (it contains a lone surrogate)',
+    );
+  }
+}
+
 function validateMembers(members: unknown, argument: string): void {
   if (!Array.isArray(members))
     throw new InvalidArgumentError(argument, members, 'must be an array of strings');
@@ -16,6 +33,27 @@ function validateMembers(members: unknown, argument: string): void {
     if (typeof member !== 'string' || member.length === 0) {
       throw new InvalidArgumentError(argument, member, 'each member must be a non-empty string');
     }
+    validateWellFormed(member, argument);
+  }
+}
+
+/** How many items an operation holds, for the atomic limit. */
+function itemsOf(op: WriteOp): number {
+  switch (op.op) {
+    case 'setBits':
+      return op.offsets.length;
+    case 'increment':
+      return op.increments.length;
+    case 'setAdd':
+    case 'setRemove':
+    case 'hllAdd':
+      return op.members.length;
+    case 'storeCardinality':
+      return 1 + op.sources.length;
+    case 'delete':
+      return op.keys.length;
+    default:
+      return 1;
   }
 }
 
@@ -97,12 +135,16 @@ export function validateWriteOps(
     );
   }
   if (!Array.isArray(ops)) throw new InvalidArgumentError('ops', ops, 'must be an array of write operations');
+  if (options.atomic !== undefined && typeof options.atomic !== 'boolean') {
+    throw new InvalidArgumentError('options.atomic', options.atomic, 'must be a boolean');
+  }
   if (options.unlessExists !== undefined) {
     if (!options.atomic) {
       throw new InvalidArgumentError('options.unlessExists', options.unlessExists, 'requires atomic: true');
     }
     validateKey(options.unlessExists, 'options.unlessExists');
   }
+  validateIdempotency(options);
   for (const op of ops as unknown[]) {
     if (typeof op !== 'object' || op === null)
       throw new InvalidArgumentError('op', op, 'not a write operation');
@@ -131,6 +173,7 @@ export function validateWriteOps(
           if (typeof field !== 'string' || field.length === 0) {
             throw new InvalidArgumentError('field', field, 'must be a non-empty string');
           }
+          validateWellFormed(field, 'field');
           if (typeof by !== 'number' || !Number.isSafeInteger(by)) {
             throw new InvalidArgumentError('by', by, 'must be a safe integer');
           }
@@ -146,6 +189,7 @@ export function validateWriteOps(
       case 'set':
         validateKey(o.key);
         if (typeof o.value !== 'string') throw new InvalidArgumentError('value', o.value, 'must be a string');
+        validateWellFormed(o.value, 'value');
         break;
       case 'max':
         validateKey(o.key);
@@ -170,6 +214,48 @@ export function validateWriteOps(
         break;
       default:
         throw new InvalidArgumentError('op', o.op, 'unknown write operation');
+    }
+  }
+  if (options.atomic) {
+    let items = 0;
+    for (const op of ops as WriteOp[]) items += itemsOf(op);
+    if (items > MAX_ATOMIC_ITEMS) {
+      throw new InvalidArgumentError(
+        'ops',
+        `${items} items`,
+        `an atomic write holds at most ${MAX_ATOMIC_ITEMS} items (bit offsets, fields, members, keys); split it or drop atomic`,
+      );
+    }
+  }
+}
+
+function validateIdempotency(options: WriteOptions): void {
+  const { idempotencyKey: key, idempotencyTtl: ttl } = options;
+  if (key !== undefined) {
+    if (
+      typeof key !== 'string' ||
+      key.length === 0 ||
+      key.length > 200 ||
+      /[\u0000-\u001f\u007f]/u.test(key)
+    ) {
+      throw new InvalidArgumentError(
+        'options.idempotencyKey',
+        key,
+        'must be a string of 1-200 characters without control characters',
+      );
+    }
+    validateWellFormed(key, 'options.idempotencyKey');
+  }
+  if (ttl !== undefined) {
+    if (key === undefined) {
+      throw new InvalidArgumentError('options.idempotencyTtl', ttl, 'requires an idempotencyKey');
+    }
+    if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < 1 || ttl > 2_592_000) {
+      throw new InvalidArgumentError(
+        'options.idempotencyTtl',
+        ttl,
+        'must be an integer number of seconds in [1, 2592000]',
+      );
     }
   }
 }
@@ -200,6 +286,7 @@ export function validateReadOps(ops: unknown): asserts ops is readonly ReadOp[] 
         if (typeof o.field !== 'string' || o.field.length === 0) {
           throw new InvalidArgumentError('field', o.field, 'must be a non-empty string');
         }
+        validateWellFormed(o.field, 'field');
         break;
       case 'setCardinality':
       case 'setMembers':
@@ -211,6 +298,7 @@ export function validateReadOps(ops: unknown): asserts ops is readonly ReadOp[] 
         if (typeof o.member !== 'string' || o.member.length === 0) {
           throw new InvalidArgumentError('member', o.member, 'must be a non-empty string');
         }
+        validateWellFormed(o.member, 'member');
         break;
       default:
         throw new InvalidArgumentError('op', o.op, 'unknown read operation');

@@ -4,7 +4,24 @@
  * package are installed, where `instanceof` would not.
  */
 
-export type PorpoiseErrorCode = 'INVALID_ARGUMENT' | 'BACKEND_ERROR' | 'CONNECTION_ERROR' | 'UNSUPPORTED';
+/**
+ * Stable error codes. INVALID_ARGUMENT: bad input, refused before anything happened.
+ * BACKEND_ERROR: the store failed the operation. CONNECTION_ERROR: the store could not be
+ * reached. TIMEOUT: the store did not answer in time (a write's outcome is then unknown).
+ * OUT_OF_MEMORY: the store is over its memory limit and refused a write (nothing applied).
+ * CONFIG_ERROR: the store is configured in a way that would lose or corrupt data.
+ * DATA_LOSS: stored data is missing a part (evicted or deleted behind the library's back).
+ * UNSUPPORTED: the store cannot do this at all.
+ */
+export type PorpoiseErrorCode =
+  | 'INVALID_ARGUMENT'
+  | 'BACKEND_ERROR'
+  | 'CONNECTION_ERROR'
+  | 'TIMEOUT'
+  | 'OUT_OF_MEMORY'
+  | 'CONFIG_ERROR'
+  | 'DATA_LOSS'
+  | 'UNSUPPORTED';
 
 const BRAND = Symbol.for('porpoise.error');
 

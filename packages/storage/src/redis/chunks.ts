@@ -29,10 +29,9 @@ const SEND_SHIFT = 16;
 const SEND_PIECES = REDIS_CHUNK_BITS >>> SEND_SHIFT;
 const SEND_BYTES = 2 ** SEND_SHIFT / 8;
 
-/** Reply kinds of a chunk in CHUNKS and BITQUERY 'bytes' replies. */
-const BYTES = 0;
+/** Reply kinds of a chunk in read.lua's bitmap replies. */
 const OFFSETS = 1;
-const FULL = 2;
+const FULL_RUN = 3;
 
 export interface EncodedBits {
   /**
@@ -131,14 +130,23 @@ function encodeInto(offsets: readonly number[], allSparse: boolean, touched: num
   return { dense, sparse };
 }
 
-/** A bitmap from a flat CHUNKS/BITQUERY reply: chunk index, kind, payload, ... */
+/**
+ * A bitmap from a flat read.lua reply ('ex' bytes or 'ch'): chunk index, kind, payload, ...
+ * with kind 0 (chunk bytes), 1 (packed offsets) or 3 (all ones from the chunk index up to
+ * the payload, exclusive: NOT over a large universe costs no bytes on the wire or here).
+ */
 export function decodeChunks(reply: unknown): Bitmap {
   const flat = reply as Array<number | Buffer>;
   const pieces: Array<[number, Uint8Array]> = [];
+  const full: Array<[number, number]> = [];
   const scattered: number[] = [];
   for (let i = 0; i < flat.length; i += 3) {
     const c = Number(flat[i]);
     const kind = Number(flat[i + 1]);
+    if (kind === FULL_RUN) {
+      full.push([c * PIECES, Number(flat[i + 2]) * PIECES]);
+      continue;
+    }
     const payload = flat[i + 2] as Buffer;
     if (kind === OFFSETS) {
       const base = c * REDIS_CHUNK_BITS;
@@ -149,13 +157,9 @@ export function decodeChunks(reply: unknown): Bitmap {
     }
     for (let piece = 0; piece < PIECES; piece++) {
       const start = piece * PIECE_BYTES;
-      if (kind === FULL) pieces.push([c * PIECES + piece, new Uint8Array(PIECE_BYTES).fill(0xff)]);
-      else if (kind === BYTES && start < payload.length) {
-        pieces.push([c * PIECES + piece, payload.subarray(start, start + PIECE_BYTES)]);
-      }
+      if (start >= payload.length) break;
+      pieces.push([c * PIECES + piece, payload.subarray(start, start + PIECE_BYTES)]);
     }
   }
-  const bitmap = Bitmap.fromChunks(pieces);
-  for (const offset of scattered) bitmap.set(offset, true);
-  return bitmap;
+  return Bitmap.fromParts({ chunks: pieces, full, offsets: scattered });
 }
