@@ -10,6 +10,17 @@
 import type { WriteOp } from '../backend.js';
 import { type Entry, INTEGER_VALUE, incrementOverflow, type Kind, notAnInteger, wrongType } from './entry.js';
 
+/**
+ * One operation's increments summed per field: a field's value is checked (and may overflow)
+ * after the whole operation, as on Redis, where an operation's increments of one field are
+ * applied as their sum.
+ */
+export function sumIncrements(increments: ReadonlyArray<readonly [string, number]>): Map<string, number> {
+  const sums = new Map<string, number>();
+  for (const [field, by] of increments) sums.set(field, (sums.get(field) ?? 0) + by);
+  return sums;
+}
+
 /** A key as the write has left it so far. */
 type Simulated =
   | { readonly kind: undefined }
@@ -85,8 +96,8 @@ export function dryRun(ops: readonly WriteOp[], lookup: (key: string) => Entry |
         let hash = expect(op.key, 'hash');
         if (hash.kind !== 'hash')
           keys.set(op.key, (hash = { kind: 'hash', stored: undefined, changed: new Map() }));
-        for (const [field, by] of op.increments) {
-          const next = (hash.changed.get(field) ?? hash.stored?.get(field) ?? 0) + by;
+        for (const [field, sum] of sumIncrements(op.increments)) {
+          const next = (hash.changed.get(field) ?? hash.stored?.get(field) ?? 0) + sum;
           if (!Number.isSafeInteger(next)) throw incrementOverflow(op.key, field);
           hash.changed.set(field, next);
         }

@@ -15,7 +15,7 @@ import type { Backend, BitExpr, Feature, ReadOp, ReadResults, WriteOp, WriteOpti
 import { Bitmap } from '../bitmap.js';
 import { BackendError } from '../errors.js';
 import { exprKeys, validateReadOps, validateWriteOps } from '../validate.js';
-import { dryRun } from './dry-run.js';
+import { dryRun, sumIncrements } from './dry-run.js';
 import {
   type Entry,
   type EntryOf,
@@ -39,6 +39,8 @@ export class MemoryBackend implements Backend {
   readonly name = 'memory';
   readonly #clock: () => number;
   readonly #entries = new Map<string, Entry>();
+  /** Idempotency keys of applied writes, with the instant they are forgotten. */
+  readonly #applied = new Map<string, number>();
   /** The clock's reading for the call in progress. */
   #now = 0;
   #closed = false;
@@ -63,10 +65,17 @@ export class MemoryBackend implements Backend {
   async write(ops: readonly WriteOp[], options: WriteOptions = {}): Promise<boolean> {
     this.#begin();
     validateWriteOps(ops, options);
-    if (options.atomic) {
+    const key = options.idempotencyKey;
+    if (key !== undefined) {
+      const until = this.#applied.get(key);
+      if (until !== undefined && this.#now <= until) return true;
+    }
+    // An idempotent write is applied whole or not at all, so a retry never repeats a part.
+    if (options.atomic || key !== undefined) {
       if (options.unlessExists !== undefined && this.#live(options.unlessExists)) return false;
-      dryRun(ops, (key) => this.#live(key));
+      dryRun(ops, (k) => this.#live(k));
       for (const op of ops) this.#writeOne(op);
+      if (key !== undefined) this.#remember(key, options.idempotencyTtl ?? 86_400);
       return true;
     }
     let failure: unknown;
@@ -79,6 +88,14 @@ export class MemoryBackend implements Backend {
     }
     if (failure !== undefined) throw failure;
     return true;
+  }
+
+  #remember(key: string, seconds: number): void {
+    this.#applied.set(key, this.#now + seconds * 1000);
+    // Forget expired keys now and then, so the map stays as small as the live ones.
+    if (this.#applied.size % 1024 === 0) {
+      for (const [k, until] of this.#applied) if (this.#now > until) this.#applied.delete(k);
+    }
   }
 
   async supports(feature: Feature): Promise<boolean> {
@@ -203,12 +220,14 @@ export class MemoryBackend implements Backend {
       }
       case 'increment': {
         if (op.increments.length === 0) return;
-        const hash = this.#getOrCreate(op.key, 'hash', () => new Map<string, number>()).value;
-        for (const [field, by] of op.increments) {
-          const next = (hash.get(field) ?? 0) + by;
-          if (!Number.isSafeInteger(next)) throw incrementOverflow(op.key, field);
-          hash.set(field, next);
+        const sums = sumIncrements(op.increments);
+        const current = this.#get(op.key, 'hash')?.value;
+        // Every field is checked before any is changed: an overflow writes nothing.
+        for (const [field, sum] of sums) {
+          if (!Number.isSafeInteger((current?.get(field) ?? 0) + sum)) throw incrementOverflow(op.key, field);
         }
+        const hash = current ?? this.#getOrCreate(op.key, 'hash', () => new Map<string, number>()).value;
+        for (const [field, sum] of sums) hash.set(field, (hash.get(field) ?? 0) + sum);
         return;
       }
       case 'setAdd': {

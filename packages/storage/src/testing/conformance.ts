@@ -22,10 +22,12 @@ import { bitmapSpec } from './specs/bitmaps.js';
 import { counterSpec } from './specs/counters.js';
 import { expirySpec } from './specs/expiry.js';
 import { hyperLogLogSpec } from './specs/hyperloglog.js';
+import { idempotencySpec } from './specs/idempotency.js';
 import { invalidArgumentSpec } from './specs/invalid-arguments.js';
 import { keysSpec } from './specs/keys.js';
 import { lifecycleSpec } from './specs/lifecycle.js';
 import { setSpec } from './specs/sets.js';
+import { sizeSpec } from './specs/sizes.js';
 import { valueSpec } from './specs/values.js';
 import { wrongTypeSpec } from './specs/wrong-types.js';
 
@@ -91,5 +93,7 @@ export function runBackendConformance(
     wrongTypeSpec(suite);
     batchSpec(suite);
     invalidArgumentSpec(suite);
+    idempotencySpec(suite);
+    sizeSpec(suite);
   });
 }
