@@ -4,8 +4,8 @@
  */
 import { freePort } from '@porpoise/test-redis/servers';
 import { describe, expect, it } from 'vitest';
-import { MEMORY_DEMO, type Outcome, runCli, spawnCli } from './support.js';
 import { VERSION } from '../src/version.js';
+import { MEMORY_DEMO, type Outcome, runCli, spawnCli } from './support.js';
 
 function expectOneLine(outcome: Outcome, code: number, message: RegExp): void {
   expect(outcome.stdout).toBe('');
