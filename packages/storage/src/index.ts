@@ -34,6 +34,7 @@ export {
   validateKey,
 } from './keys.js';
 export { MemoryBackend, type MemoryBackendOptions } from './memory/memory-backend.js';
+export { restoreSnapshot, SNAPSHOT_FORMAT_VERSION, snapshotOf } from './memory/snapshot.js';
 export {
   forEachRecord,
   MAX_NAME_LENGTH,
