@@ -140,6 +140,34 @@ class Reader {
     throw corrupt(`a number at byte ${this.offset} is too long`);
   }
 
+  /**
+   * `count` delta-encoded offsets, summed back: the bulk of a snapshot, so decoded in one
+   * tight loop rather than a call per byte.
+   */
+  deltas(count: number): number[] {
+    const bytes = this.#bytes;
+    const end = this.#end;
+    const out = new Array<number>(count);
+    let at = this.offset;
+    let offset = 0;
+    for (let i = 0; i < count; i++) {
+      let b = at < end ? bytes[at++]! : -1;
+      let gap = b & 0x7f;
+      let scale = 128;
+      while (b >= 0x80) {
+        if (scale > 2 ** 28) throw corrupt(`a number at byte ${at} is too long`);
+        b = at < end ? bytes[at++]! : -1;
+        gap += (b & 0x7f) * scale;
+        scale *= 128;
+      }
+      if (b < 0) throw corrupt('it ends too early');
+      offset += gap;
+      out[i] = offset;
+    }
+    this.offset = at;
+    return out;
+  }
+
   float64(): number {
     this.#need(8);
     const value = this.#view.getFloat64(this.offset, true);
@@ -155,8 +183,21 @@ class Reader {
   }
 
   string(): string {
+    const bytes = this.bytes(this.varint());
+    // Keys, ids and fields are short and nearly always ASCII: TextDecoder costs more per call
+    // than the copy itself.
+    if (bytes.length <= 64) {
+      let ascii = true;
+      for (let i = 0; i < bytes.length; i++) {
+        if (bytes[i]! >= 0x80) {
+          ascii = false;
+          break;
+        }
+      }
+      if (ascii) return String.fromCharCode.apply(null, bytes as unknown as number[]);
+    }
     try {
-      return decoder.decode(this.bytes(this.varint()));
+      return decoder.decode(bytes);
     } catch (error) {
       if (error instanceof InvalidArgumentError) throw error;
       throw corrupt(`invalid UTF-8 before byte ${this.offset}`);
@@ -219,13 +260,7 @@ export function snapshotOf(backend: MemoryBackend): Uint8Array {
 function readEntry(input: Reader, kind: number): Entry {
   switch (kind) {
     case KIND_CODES.bitmap: {
-      const count = input.varint();
-      const offsets = new Array<number>(count);
-      let offset = 0;
-      for (let i = 0; i < count; i++) {
-        offset += input.varint();
-        offsets[i] = offset;
-      }
+      const offsets = input.deltas(input.varint());
       const bitmap = Bitmap.empty();
       try {
         // setMany validates every offset: a damaged gap cannot make an out-of-range bit.
