@@ -5,11 +5,18 @@
  * ```text block that follows. The clock (Date, and so luxon) is pinned to the instant below,
  * so "now" in the docs is always this one; timers are real.
  */
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { format } from 'node:util';
-import { extractSnippets, normaliseOutput, prepareSnippet, type Snippet, usesRedis } from '@porpoise/doctest';
+import {
+  extractSnippets,
+  markdownFiles,
+  normaliseOutput,
+  prepareSnippet,
+  type Snippet,
+  usesRedis,
+} from '@porpoise/doctest';
 import { redisTargets } from '@porpoise/test-redis';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
@@ -18,22 +25,6 @@ export const DOCS_NOW = new Date('2026-11-24T12:30:00Z');
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const scratch = fileURLToPath(new URL('../tmp/snippets/', import.meta.url));
-
-function markdownFiles(): string[] {
-  const files = ['README.md'];
-  for (const dir of readdirSync(join(root, 'packages')).sort()) {
-    try {
-      readFileSync(join(root, 'packages', dir, 'README.md'));
-      files.push(`packages/${dir}/README.md`);
-    } catch {
-      // a package without a README
-    }
-  }
-  for (const name of readdirSync(join(root, 'docs')).sort()) {
-    if (name.endsWith('.md')) files.push(`docs/${name}`);
-  }
-  return files;
-}
 
 async function runSnippet(snippet: Snippet, redisUrl: string | null): Promise<string> {
   mkdirSync(scratch, { recursive: true });
@@ -64,7 +55,7 @@ afterEach(() => {
 const redis = redisTargets().standalone;
 const redisUrl = redis ? `redis://${redis.host}:${redis.port}` : null;
 
-for (const file of markdownFiles()) {
+for (const file of markdownFiles(root)) {
   const snippets = extractSnippets(file, readFileSync(join(root, file), 'utf8'));
   if (snippets.length === 0) continue;
   describe(relative('.', file), () => {
