@@ -2,7 +2,15 @@
  * --demo loads the seeded month from a snapshot in the temp folder after the first call: the
  * same data as a fresh seed, rebuilt when the file is damaged or belongs to other parameters.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemoryBackend, snapshotOf } from '@porpoise/storage';
@@ -96,6 +104,18 @@ describe('the --demo cache', () => {
     const result = await demoBackend(PARAMETERS, { env: { PORPOISE_DEMO_CACHE_DIR: join(blocked, 'sub') } });
     expect(result.origin).toBe('seeded-uncached');
     expect(sameBytes(snapshotOf(result.backend), await freshSeed())).toBe(true);
+  });
+
+  it('removes temporary files of runs killed mid-write, once they are an hour old', async () => {
+    const stale = join(dir, 'demo-0.0.0-0000000000000000.snapshot.1-dead.tmp');
+    const fresh = join(dir, 'demo-0.0.0-0000000000000000.snapshot.2-live.tmp');
+    writeFileSync(stale, 'half');
+    writeFileSync(fresh, 'half');
+    const hoursAgo = new Date(Date.now() - 2 * 3_600_000);
+    utimesSync(stale, hoursAgo, hoursAgo);
+    await demoBackend(PARAMETERS, { env });
+    expect(existsSync(stale)).toBe(false);
+    expect(existsSync(fresh)).toBe(true);
   });
 
   it('keeps at most 8 snapshots in the folder', async () => {

@@ -118,7 +118,17 @@ async function load(file: string, key: string): Promise<MemoryBackend | null> {
 const KEEP = 8;
 
 async function prune(dir: string, keep: string): Promise<void> {
-  const snapshots = (await readdir(dir))
+  const names = await readdir(dir);
+  // Temporary files of runs killed mid-write; a live writer renames its own within seconds.
+  for (const name of names.filter((n) => n.startsWith('demo-') && n.endsWith('.tmp'))) {
+    try {
+      if (Date.now() - statSync(join(dir, name)).mtimeMs > 3_600_000)
+        await rm(join(dir, name), { force: true });
+    } catch {
+      // gone already
+    }
+  }
+  const snapshots = names
     .filter((name) => name.startsWith('demo-') && name.endsWith('.snapshot'))
     .map((name) => join(dir, name))
     .filter((path) => path !== keep)
