@@ -25,6 +25,13 @@ describe('extractSnippets', () => {
     expect(extractSnippets('x.md', md)[0]?.expected).toBeNull();
   });
 
+  it('refuses "prints:" followed by anything but a text fence', () => {
+    const md = `${fence}ts\nconsole.log(1);\n${fence}\n\nIt prints:\n\n${fence}sh\n1\n${fence}\n`;
+    expect(() => extractSnippets('x.md', md)).toThrow(
+      'x.md:7: the output announced by "prints:" must be a ```text block',
+    );
+  });
+
   it('reads a skip directive and its reason from the line before the fence', () => {
     const md = `<!-- doctest: skip needs a backend of your own -->\n${fence}ts\nnew MyBackend();\n${fence}\n`;
     expect(extractSnippets('x.md', md)[0]?.skip).toBe('needs a backend of your own');

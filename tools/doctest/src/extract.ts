@@ -71,7 +71,11 @@ export function extractSnippets(file: string, markdown: string): Snippet[] {
     }
     const next = all[k + 1];
     const prose = next?.before.join(' ') ?? '';
-    const expected = next && next.lang === 'text' && PRINTS.test(prose) ? next.body : null;
+    const announced = next !== undefined && PRINTS.test(prose);
+    if (announced && next.lang !== 'text') {
+      throw new Error(`${file}:${next.line}: the output announced by "prints:" must be a \`\`\`text block`);
+    }
+    const expected = announced ? next.body : null;
     snippets.push({ file, line: fence.line, code: fence.body, expected, skip });
   }
   return snippets;
