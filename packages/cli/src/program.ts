@@ -8,6 +8,7 @@ import { type EventStep, type EventsFlags, eventsCommand, type StepOp } from './
 import { type ReportFlags, reportCommand } from './commands/report.js';
 import { UsageError } from './errors.js';
 import type { Io } from './io.js';
+import { isTerminal } from './terminal.js';
 import { VERSION } from './version.js';
 
 export const DATA_SOURCE_HELP = `
@@ -56,6 +57,9 @@ export function buildProgram(io: Io): Command {
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
       writeErr: (text) => io.stderr.write(text),
+      // Commander would ask process.stdout and process.stderr, not the writers of this run.
+      getOutHasColors: () => isTerminal(io.stdout),
+      getErrHasColors: () => isTerminal(io.stderr),
       // run() prints errors itself, as one "porpoise: …" line.
       outputError: () => {},
     })

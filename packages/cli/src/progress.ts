@@ -1,9 +1,10 @@
 /**
- * A one-line progress bar on stderr, redrawn in place. Drawn only on a terminal and never with
- * --json: piped or machine-read output gets no carriage returns mixed into it.
+ * A one-line progress bar on stderr, redrawn in place. Drawn only on a terminal (see
+ * `isTerminal`) and never with --json: piped or machine-read output gets no carriage returns mixed into it.
  */
 import { bar } from './format/chart.js';
 import type { Writer } from './io.js';
+import { isTerminal } from './terminal.js';
 
 /** Redraws at most this often: a fast loop must not spend its time painting. */
 const FRAME_MS = 80;
@@ -22,7 +23,7 @@ export function progressBar(
   enabled: boolean,
   clock = () => Date.now(),
 ): Progress {
-  if (!enabled || stream.isTTY !== true) return silent;
+  if (!enabled || !isTerminal(stream)) return silent;
   let drawn = false;
   let last = Number.NEGATIVE_INFINITY;
   return {

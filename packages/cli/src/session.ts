@@ -13,7 +13,8 @@ import {
   RedisBackend,
 } from '@porpoise/analytics';
 import { parseInstant, parseWholeNumber, parseZone } from './args/values.js';
-import { DEMO_NOW, DEMO_USERS, seedDemo } from './demo/seed.js';
+import { demoBackend } from './demo/cache.js';
+import { DEMO_NOW, DEMO_USERS } from './demo/seed.js';
 import { UsageError } from './errors.js';
 import { fmt } from './format/text.js';
 import type { Io } from './io.js';
@@ -147,20 +148,19 @@ export async function openSession(
       await probe.close();
     }
   }
-  const backend = await openBackend(settings);
-  try {
-    if (settings.demo) {
-      const progress = progressBar(io.stderr, 'seeding the demo month', !settings.json);
-      await seedDemo(backend, {
-        users: settings.users,
-        zone: settings.zone,
-        onDay: (done, total) => progress.update(done, total),
-      });
+  let backend: Backend;
+  if (settings.demo) {
+    const progress = progressBar(io.stderr, 'seeding the demo month', !settings.json);
+    try {
+      ({ backend } = await demoBackend(
+        { users: settings.users, zone: settings.zone },
+        { onDay: (done, total) => progress.update(done, total) },
+      ));
+    } finally {
       progress.finish();
     }
-  } catch (error) {
-    await backend.close();
-    throw error;
+  } else {
+    backend = await openBackend(settings);
   }
   const analytics = analyticsOn(backend, settings, mode);
   const prefix = backend instanceof RedisBackend ? backend.prefix : undefined;

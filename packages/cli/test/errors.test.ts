@@ -4,6 +4,7 @@
  */
 import { freePort } from '@porpoise/test-redis/servers';
 import { describe, expect, it } from 'vitest';
+import { VERSION } from '../src/version.js';
 import { MEMORY_DEMO, type Outcome, runCli, spawnCli } from './support.js';
 
 function expectOneLine(outcome: Outcome, code: number, message: RegExp): void {
@@ -173,7 +174,7 @@ describe('run() on bad input', () => {
     expect(help.stdout).toMatch(/EMPTY unless --demo seeds it/);
     expect(help.stderr).toBe('');
     const version = await runCli(['--version']);
-    expect(version).toEqual({ code: 0, stdout: '0.0.0\n', stderr: '' });
+    expect(version).toEqual({ code: 0, stdout: `${VERSION}\n`, stderr: '' });
     for (const args of [
       ['activity', 'collapse', '--help'],
       ['activity', 'help', 'collapse'],

@@ -1,3 +1,8 @@
+/**
+ * The `Backend` interface and its two implementations, `MemoryBackend` and `RedisBackend`.
+ *
+ * @module @porpoise/storage
+ */
 export type {
   Backend,
   BitExpr,
@@ -8,7 +13,7 @@ export type {
   WriteOp,
   WriteOptions,
 } from './backend.js';
-export { Bitmap, CHUNK_BITS, CHUNK_BYTES } from './bitmap.js';
+export { Bitmap, type BitmapResolver, CHUNK_BITS, CHUNK_BYTES } from './bitmap.js';
 export { Coalescer } from './coalesce.js';
 export {
   BackendError,
@@ -30,6 +35,7 @@ export {
   validateKey,
 } from './keys.js';
 export { MemoryBackend, type MemoryBackendOptions } from './memory/memory-backend.js';
+export { restoreSnapshot, SNAPSHOT_FORMAT_VERSION, snapshotOf } from './memory/snapshot.js';
 export {
   forEachRecord,
   MAX_NAME_LENGTH,

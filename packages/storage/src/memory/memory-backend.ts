@@ -115,6 +115,26 @@ export class MemoryBackend implements Backend {
     this.#entries.clear();
   }
 
+  /**
+   * @internal For ./snapshot.ts only (not exported by the package): the live entries in store
+   * order, expired ones dropped. The entries are the store's own; the caller must not change them.
+   */
+  static entriesOf(backend: MemoryBackend): Array<readonly [string, Entry]> {
+    backend.#begin();
+    const out: Array<readonly [string, Entry]> = [];
+    for (const key of [...backend.#entries.keys()]) {
+      const entry = backend.#live(key);
+      if (entry) out.push([key, entry]);
+    }
+    return out;
+  }
+
+  /** @internal For ./snapshot.ts only: stores an entry as is, replacing any at its key. */
+  static loadEntry(backend: MemoryBackend, key: string, entry: Entry): void {
+    backend.#begin();
+    backend.#entries.set(key, entry);
+  }
+
   #begin(): void {
     if (this.#closed) throw new BackendError('the memory backend is closed');
     this.#now = this.#clock();
