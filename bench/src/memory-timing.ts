@@ -53,7 +53,12 @@ const memory = new MemoryBackend();
 await memory.write(ops);
 const events = new Events(memory, { resolutions: ['week'], now });
 const run = () =>
-  cohort({ cohort: events.get('signup'), activity: events.get('active'), range: weekrange(-13, -1, { now: NOW }), periods: 12 });
+  cohort({
+    cohort: events.get('signup'),
+    activity: events.get('active'),
+    range: weekrange(-13, -1, { now: NOW }),
+    periods: 12,
+  });
 await timed(3, run);
 const onMemory = await timed(15, run);
 console.log(`6. weekly cohort 12 x 12 on ${users} users, memory: ${millis(onMemory)}`);

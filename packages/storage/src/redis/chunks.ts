@@ -135,6 +135,7 @@ function encodeInto(offsets: readonly number[], allSparse: boolean, touched: num
 export function decodeChunks(reply: unknown): Bitmap {
   const flat = reply as Array<number | Buffer>;
   const pieces: Array<[number, Uint8Array]> = [];
+  const full: Array<[number, number]> = [];
   const scattered: number[] = [];
   for (let i = 0; i < flat.length; i += 3) {
     const c = Number(flat[i]);
@@ -145,17 +146,18 @@ export function decodeChunks(reply: unknown): Bitmap {
       for (let j = 0; j + 2 < payload.length; j += 3) {
         scattered.push(base + payload[j]! * 65536 + payload[j + 1]! * 256 + payload[j + 2]!);
       }
-      continue;
-    }
-    for (let piece = 0; piece < PIECES; piece++) {
-      const start = piece * PIECE_BYTES;
-      if (kind === FULL) pieces.push([c * PIECES + piece, new Uint8Array(PIECE_BYTES).fill(0xff)]);
-      else if (kind === BYTES && start < payload.length) {
+    } else if (kind === FULL) {
+      // All ones: the bitmap shares one container for every piece, nothing is allocated.
+      full.push([c * PIECES, (c + 1) * PIECES]);
+    } else if (kind === BYTES) {
+      for (
+        let start = 0, piece = 0;
+        start < payload.length && piece < PIECES;
+        start += PIECE_BYTES, piece++
+      ) {
         pieces.push([c * PIECES + piece, payload.subarray(start, start + PIECE_BYTES)]);
       }
     }
   }
-  const bitmap = Bitmap.fromChunks(pieces);
-  for (const offset of scattered) bitmap.set(offset, true);
-  return bitmap;
+  return Bitmap.fromParts({ chunks: pieces, full, offsets: scattered });
 }
