@@ -715,7 +715,7 @@ export class Bitmap implements Iterable<number> {
     if (dense !== undefined) return hasBit(dense.bytes, within);
     const start = this.#starts[slot]!;
     const end = start + this.#lengths[slot]!;
-    const at = gallopBinary(this.#pool, start, end, within);
+    const at = lowerBound(this.#pool, start, end, within);
     return at < end && this.#pool[at] === within;
   }
 
@@ -752,7 +752,7 @@ export class Bitmap implements Iterable<number> {
     }
     const start = this.#starts[slot]!;
     const length = this.#lengths[slot]!;
-    const at = gallopBinary(this.#pool, start, start + length, within);
+    const at = lowerBound(this.#pool, start, start + length, within);
     const present = at < start + length && this.#pool[at] === within;
     if (present === value) return;
     if (!value) {
@@ -1059,7 +1059,9 @@ export class Bitmap implements Iterable<number> {
     for (let slot = 0; slot < this.#count; slot++)
       if (this.#dense[slot] === undefined) live += this.#lengths[slot]!;
     const needed = live + extra;
-    const length = exact ? needed : Math.max(needed, live * 2, 64);
+    // Exact requests (a batch's known needs) still get a quarter of slack, so that batches
+    // growing a large bitmap compact it once per quarter of growth, not once per batch.
+    const length = exact ? needed + (live >>> 2) : Math.max(needed, live * 2, 64);
     const pool = new Uint16Array(length);
     let end = 0;
     for (let slot = 0; slot < this.#count; slot++) {
@@ -1125,6 +1127,17 @@ export class Bitmap implements Iterable<number> {
     if (dense !== undefined) return dense.bytes;
     const start = this.#starts[slot]!;
     return denseOf(this.#pool.subarray(start, start + this.#lengths[slot]!)).bytes;
+  }
+
+  /**
+   * How chunk `index` is held, for tooling and tests: 'array' (sorted 16-bit values, at most
+   * 4,096), 'dense' (8 KiB of bits), 'full' (the shared all-ones container) or undefined.
+   */
+  containerKind(index: number): 'array' | 'dense' | 'full' | undefined {
+    const slot = this.#find(index);
+    if (slot < 0) return undefined;
+    const dense = this.#dense[slot];
+    return dense === undefined ? 'array' : dense === FULL ? 'full' : 'dense';
   }
 
   /** Largest set offset, or -1 when none is set. */
@@ -1220,7 +1233,7 @@ function move(source: Int32Array, target: Int32Array, from: number, end: number,
 }
 
 /** Binary search: first index in a[from, to) with value >= target. */
-function gallopBinary(a: Uint16Array, from: number, to: number, target: number): number {
+function lowerBound(a: Uint16Array, from: number, to: number, target: number): number {
   let low = from;
   let high = to;
   while (low < high) {

@@ -8,7 +8,7 @@ export type {
   WriteOp,
   WriteOptions,
 } from './backend.js';
-export { Bitmap, CHUNK_BITS, CHUNK_BYTES } from './bitmap.js';
+export { Bitmap, type BitmapParts, CHUNK_BITS, CHUNK_BYTES } from './bitmap.js';
 export { Coalescer } from './coalesce.js';
 export {
   BackendError,
