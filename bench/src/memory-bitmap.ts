@@ -1,23 +1,26 @@
 /**
- * Memory held by bitmaps: `pnpm --filter @porpoise/bench exec tsx --expose-gc src/memory-bitmap.ts`
- * (re-executes itself with --expose-gc when started without it). Each figure is the growth of
+ * Memory held by bitmaps: `pnpm --filter @porpoise/bench exec tsx src/memory-bitmap.ts` (or
+ * `pnpm --filter @porpoise/bench memory`); re-executes itself with --expose-gc. Each figure is the growth of
  * V8 heap plus ArrayBuffer memory (typed array storage lives outside the heap) after a full GC,
  * with the measured structure still referenced.
  */
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Events } from '@porpoise/events';
-import { Bitmap, MemoryBackend } from '@porpoise/storage';
 import { bytes } from './report.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) {
-  execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url)], {
-    stdio: 'inherit',
-    env: { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --conditions=@porpoise/source` },
-  });
+  // Run again with the GC exposed, against the packages' sources (no build needed).
+  execFileSync(
+    process.execPath,
+    ['--expose-gc', '--conditions=@porpoise/source', '--import', 'tsx', fileURLToPath(import.meta.url)],
+    { stdio: 'inherit' },
+  );
   process.exit(0);
 }
+// Imported only now, so that the first run above needs neither a build nor the GC.
+const { Events } = await import('@porpoise/events');
+const { Bitmap, MemoryBackend } = await import('@porpoise/storage');
 
 // xorshift32: every 32-bit value reachable. (The bench's float LCG loses precision past 2^53
 // and visits under a sixth of the 2^16-bit chunks, which would flatter a chunked bitmap.)
