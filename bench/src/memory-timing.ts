@@ -69,4 +69,6 @@ const run = () =>
   });
 await timed(3, run);
 const onMemory = await timed(21, run);
-console.log(`6. weekly cohort 12 x 12 on ${users} users, memory: ${millis(onMemory.wall)}, CPU ${millis(onMemory.cpu)}`);
+console.log(
+  `6. weekly cohort 12 x 12 on ${users} users, memory: ${millis(onMemory.wall)}, CPU ${millis(onMemory.cpu)}`,
+);
