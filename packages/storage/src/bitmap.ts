@@ -75,6 +75,14 @@ const hasBit = (bytes: Uint8Array, within: number): boolean =>
   (bytes[within >>> 3]! & (0x80 >>> (within & 7))) !== 0;
 
 /**
+ * 1 if `within` is set in `bytes`, else 0. Probing loops add this instead of branching: the
+ * branch is unpredictable on real data, and probing ~4,000 values then cost twice the time of
+ * a word-by-word pass over 2,048 words.
+ */
+const bitOf = (bytes: Uint8Array, within: number): number =>
+  (bytes[within >>> 3]! >>> (7 - (within & 7))) & 1;
+
+/**
  * Write the set bits of `words` as ascending values to `out` from `at`; returns the end.
  * With `clear`, zero each word read (scratch reuse).
  */
@@ -165,13 +173,13 @@ function intersectArrays(a: Uint16Array, b: Uint16Array, out: Uint16Array | null
     // Both large: mark one in bits and probe with the other, which measured ~1.6x faster than
     // a merge (whose compare branch is unpredictable); the output stays sorted.
     for (let i = 0; i < a.length; i++) PROBE[a[i]! >>> 3]! |= 0x80 >>> (a[i]! & 7);
-    for (let j = 0; j < b.length; j++) {
-      const v = b[j]!;
-      if ((PROBE[v >>> 3]! & (0x80 >>> (v & 7))) !== 0) {
-        if (out) out[k] = v;
-        k++;
+    if (out) {
+      for (let j = 0; j < b.length; j++) {
+        const v = b[j]!;
+        out[k] = v;
+        k += bitOf(PROBE, v);
       }
-    }
+    } else for (let j = 0; j < b.length; j++) k += bitOf(PROBE, b[j]!);
     for (let i = 0; i < a.length; i++) PROBE[a[i]! >>> 3] = 0;
     return k;
   }
@@ -254,8 +262,13 @@ function and(a: Part, b: Part): Part {
   if (a instanceof Dense || b instanceof Dense) {
     const values = (a instanceof Dense ? b : a) as Uint16Array;
     const bits = (a instanceof Dense ? a : b) as Dense;
+    const bytes = bits.bytes;
     let k = 0;
-    for (let i = 0; i < values.length; i++) if (hasBit(bits.bytes, values[i]!)) MERGE_OUT[k++] = values[i]!;
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i]!;
+      MERGE_OUT[k] = v;
+      k += bitOf(bytes, v);
+    }
     return k === 0 ? null : MERGE_OUT.slice(0, k);
   }
   const k = intersectArrays(a, b, MERGE_OUT);
@@ -279,8 +292,9 @@ function countAnd(a: Part, b: Part): number {
   if (a instanceof Dense || b instanceof Dense) {
     const values = (a instanceof Dense ? b : a) as Uint16Array;
     const bits = (a instanceof Dense ? a : b) as Dense;
+    const bytes = bits.bytes;
     let total = 0;
-    for (let i = 0; i < values.length; i++) if (hasBit(bits.bytes, values[i]!)) total++;
+    for (let i = 0; i < values.length; i++) total += bitOf(bytes, values[i]!);
     return total;
   }
   return intersectArrays(a, b, null);
@@ -368,8 +382,13 @@ function andNot(a: Part, b: Part): Part {
   if (a instanceof Dense && b instanceof Dense) return combineDense(a, b, 'andnot');
   if (a instanceof Dense) return applyValues(a, b as Uint16Array, 'andnot');
   if (b instanceof Dense) {
+    const bytes = b.bytes;
     let k = 0;
-    for (let i = 0; i < a.length; i++) if (!hasBit(b.bytes, a[i]!)) MERGE_OUT[k++] = a[i]!;
+    for (let i = 0; i < a.length; i++) {
+      const v = a[i]!;
+      MERGE_OUT[k] = v;
+      k += 1 - bitOf(bytes, v);
+    }
     return k === 0 ? null : MERGE_OUT.slice(0, k);
   }
   return fromValues(MERGE_OUT, mergeArrays(a, b, 'andnot', MERGE_OUT));
