@@ -664,6 +664,7 @@ function expressionArbitrary(keys: readonly string[]): fc.Arbitrary<BitExpr> {
 
 const depth = (expr: BitExpr): number => (expr.op === 'key' ? 0 : 1 + Math.max(...expr.args.map(depth)));
 
+// Each property takes 3-6 s on an idle machine; the timeouts leave room for a loaded one.
 describe('Bitmap against a Set model', () => {
   const probes = [0, 1, 299, 4_095, 4_096, 65_535, 65_536, 65_537, 131_072, UNIVERSE - 65_536, UNIVERSE - 1];
 
@@ -721,7 +722,7 @@ describe('Bitmap against a Set model', () => {
       ),
       { numRuns: 150 },
     );
-  });
+  }, 180_000);
 
   it('agrees on every operation in expressions three or more deep, NOT universes around chunk boundaries', () => {
     const keys = ['p', 'q', 'r'];
@@ -744,5 +745,5 @@ describe('Bitmap against a Set model', () => {
       ),
       { numRuns: 40 },
     );
-  });
+  }, 180_000);
 });
