@@ -13,7 +13,7 @@ export type {
   WriteOp,
   WriteOptions,
 } from './backend.js';
-export { Bitmap, type BitmapResolver, CHUNK_BITS, CHUNK_BYTES } from './bitmap.js';
+export { Bitmap, type BitmapParts, type BitmapResolver, CHUNK_BITS, CHUNK_BYTES } from './bitmap.js';
 export { Coalescer } from './coalesce.js';
 export {
   BackendError,
