@@ -55,12 +55,17 @@ local values = {}
 -- Keys the call has replaced or deleted: their stored hash fields no longer count.
 local cleared = {}
 local function kindOf(k)
-  if kinds[k] == nil then
-    local t = typeOf(KEYS[k])
-    if t == 'string' and isHyperLogLog(KEYS[k]) then t = 'hll' end
+  if kinds[k] == nil then kinds[k] = typeOf(KEYS[k]) end
+  return kinds[k]
+end
+-- Strings are told apart (HyperLogLog or plain value) only when it matters.
+local function refined(k)
+  local t = kindOf(k)
+  if t == 'string' then
+    t = isHyperLogLog(KEYS[k]) and 'hll' or 'plain'
     kinds[k] = t
   end
-  return kinds[k]
+  return t
 end
 local function fieldValue(k, field)
   local known = fields[k] and fields[k][field]
@@ -76,7 +81,9 @@ local function check(op)
   local k, name = op.key, op.name
   local function expect(key, wanted)
     local t = kindOf(key)
-    return t ~= 'none' and t ~= wanted
+    if t == 'none' or t == wanted then return false end
+    if wanted == 'hll' and t == 'string' then return refined(key) ~= 'hll' end
+    return true
   end
   if name == 'sb' or name == 'oc' then
     if expect(k, 'zset') then return WRONGTYPE end
@@ -111,22 +118,26 @@ local function check(op)
     if expect(k, 'hll') then return WRONGTYPE end
     kinds[k] = 'hll'
   elseif name == 'set' then
-    kinds[k] = 'string'; values[k] = ARGV[op.from]; fields[k] = nil; cleared[k] = true
+    kinds[k] = 'plain'; values[k] = ARGV[op.from]; fields[k] = nil; cleared[k] = true
   elseif name == 'max' then
     local t = kindOf(k)
-    if t ~= 'none' and t ~= 'string' and t ~= 'hll' then return WRONGTYPE end
+    if t ~= 'none' and t ~= 'string' and t ~= 'plain' and t ~= 'hll' then return WRONGTYPE end
     if t ~= 'none' then
       local current = values[k]
-      if current == nil and t == 'string' then current = redis.call('GET', KEYS[k]) end
-      if t == 'hll' or not string.match(tostring(current), '^%-?%d+$') then return 'ERR value is not an integer' end
+      if current == nil and t ~= 'hll' then current = redis.call('GET', KEYS[k]) end
+      if current == nil or not string.match(tostring(current), '^%-?%d+$') then
+        -- A HyperLogLog is a string to Redis, but not a value to raise.
+        if refined(k) == 'hll' then return WRONGTYPE end
+        return 'ERR value is not an integer'
+      end
     end
-    kinds[k] = 'string'; values[k] = '0'
+    kinds[k] = 'plain'; values[k] = '0'
   elseif name == 'sc' then
     local wanted = ARGV[op.from] == 'hll' and 'hll' or 'set'
     for j = op.from + 1, op.to do
       if expect(tonumber(ARGV[j]), wanted) then return WRONGTYPE end
     end
-    kinds[k] = 'string'; values[k] = '0'; fields[k] = nil; cleared[k] = true
+    kinds[k] = 'plain'; values[k] = '0'; fields[k] = nil; cleared[k] = true
   elseif name == 'del' then
     for j = op.from, op.to do
       local idx = tonumber(ARGV[j])

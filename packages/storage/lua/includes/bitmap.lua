@@ -32,7 +32,7 @@ local function dropChunks(key)
 end
 
 -- The index's remaining time to live, read once per call per bitmap (a script sees one
--- clock, so every part given it expires at the same instant as the index).
+-- clock, so every part given it expires at the same instant as the index). -2: no index.
 local indexTtls = {}
 local function indexTtl(key)
   local ttl = indexTtls[key]
@@ -44,11 +44,28 @@ local function indexTtl(key)
 end
 local function forgetTtl(key) indexTtls[key] = nil end
 
--- List a chunk string in the index and give it the index's expiry (or none).
-local function adopt(key, c, member, part)
+-- Without an index (new, or lost to eviction or expiry) the chunk strings are the truth, and
+-- every chunk a write touches is listed again. With one, the index is trusted: it lists
+-- every chunk it ever had, since chunks are listed when created and an index is never
+-- evicted alone under the eviction policies Porpoise accepts.
+local function healing(key)
+  return indexTtl(key) == -2
+end
+
+-- List part (chunk c as `member`) in the index, with the index's expiry. `created`: the
+-- string did not exist before this write, so it has no expiry of its own yet.
+local function list(key, c, member, part, created)
+  local added = redis.call('ZADD', key, c, member)
   local ttl = indexTtl(key)
-  redis.call('ZADD', key, c, member)
-  if ttl > 0 then redis.call('PEXPIRE', part, ttl) else redis.call('PERSIST', part) end
+  if ttl > 0 then redis.call('PEXPIRE', part, ttl)
+  elseif not created and ttl == -2 then redis.call('PERSIST', part) end
+  return added
+end
+
+-- A chunk listed in a live index whose string is gone: its bits are lost. The index keeps a
+-- mark ('x<c>'), so every later read of the bitmap says so instead of counting low.
+local function damage(key, c)
+  redis.call('ZADD', key, c, 'x' .. c)
 end
 
 -- Offsets within a chunk, packed as 3-byte big-endian integers.
@@ -72,8 +89,16 @@ local function bitfieldSet(target, offsets, value)
   if #args > 0 then redis.call('BITFIELD', target, unpack(args)) end
 end
 
+-- Whether chunk c is dense: by the index when it is trusted, by the strings otherwise. A
+-- listed dense chunk whose string is missing is marked damaged; the second result says so.
 local function isDense(key, c)
-  return redis.call('EXISTS', denseKey(key, c)) == 1
+  if healing(key) then return redis.call('EXISTS', denseKey(key, c)) == 1, false end
+  if not redis.call('ZSCORE', key, c) then return false, false end
+  if redis.call('EXISTS', denseKey(key, c)) == 0 then
+    damage(key, c)
+    return true, true
+  end
+  return true, false
 end
 
 -- Make chunk c dense: its sparse offsets (if any) are set into the dense string, which the
@@ -89,7 +114,22 @@ local function promote(key, c)
     redis.call('DEL', sparse)
     redis.call('ZREM', key, 's' .. c)
   end
-  adopt(key, c, tostring(c), dense)
+  list(key, c, tostring(c), dense, false)
+end
+
+-- A write to sparse chunk c that appended and left it `length` bytes long.
+local function appended(key, c, length, packed)
+  if length > 3 * SPARSE_LIMIT then
+    promote(key, c)
+    return
+  end
+  local created = length == #packed
+  if healing(key) then
+    list(key, c, 's' .. c, sparseKey(key, c), created)
+  elseif created and list(key, c, 's' .. c, sparseKey(key, c), true) == 0 then
+    -- Listed before, yet the string was just created: the old one was lost.
+    damage(key, c)
+  end
 end
 
 -- Set packed offsets in chunk c: bit by bit into a dense chunk, appended to a sparse one
@@ -98,13 +138,10 @@ local function addBits(key, c, packed)
   if isDense(key, c) then
     local dense = denseKey(key, c)
     bitfieldSet(dense, decode(packed), 1)
-    adopt(key, c, tostring(c), dense)
+    if healing(key) then list(key, c, tostring(c), dense, false) end
     return
   end
-  local sparse = sparseKey(key, c)
-  local length = redis.call('APPEND', sparse, packed)
-  if length > 3 * SPARSE_LIMIT then promote(key, c)
-  else adopt(key, c, 's' .. c, sparse) end
+  appended(key, c, redis.call('APPEND', sparseKey(key, c), packed), packed)
 end
 
 -- OR byte pieces into chunk c. List from index 'first': chunk, byte offset, bytes, ... for
@@ -112,18 +149,18 @@ end
 -- written directly, highest piece first: SETRANGE on a missing key allocates exactly, later
 -- (lower) pieces never grow it. A dense chunk gets the pieces assembled in tmp (a scratch
 -- key in the same slot) and ORed in by BITOP.
-local function orPieces(key, c, list, first, tmp)
+local function orPieces(key, c, pieces, first, tmp)
   local dense = denseKey(key, c)
   local last = first
-  while last + 3 <= #list and list[last + 3] == list[first] do last = last + 3 end
+  while last + 3 <= #pieces and pieces[last + 3] == pieces[first] do last = last + 3 end
   if isDense(key, c) then
     redis.call('DEL', tmp)
-    for i = last, first, -3 do redis.call('SETRANGE', tmp, list[i + 1], list[i + 2]) end
+    for i = last, first, -3 do redis.call('SETRANGE', tmp, pieces[i + 1], pieces[i + 2]) end
     redis.call('BITOP', 'OR', dense, dense, tmp)
     redis.call('DEL', tmp)
-    adopt(key, c, tostring(c), dense)
+    if healing(key) then list(key, c, tostring(c), dense, false) end
   else
-    for i = last, first, -3 do redis.call('SETRANGE', dense, list[i + 1], list[i + 2]) end
+    for i = last, first, -3 do redis.call('SETRANGE', dense, pieces[i + 1], pieces[i + 2]) end
     promote(key, c)
   end
   return last + 3
@@ -131,15 +168,20 @@ end
 
 -- Clear packed offsets in chunk c; a missing chunk stays missing.
 local function clearBits(key, c, packed)
-  if isDense(key, c) then
+  local dense, lost = isDense(key, c)
+  if lost then return end
+  if dense then
     local dense = denseKey(key, c)
     bitfieldSet(dense, decode(packed), 0)
-    adopt(key, c, tostring(c), dense)
+    if healing(key) then list(key, c, tostring(c), dense, false) end
     return
   end
   local sparse = sparseKey(key, c)
   local current = redis.call('GET', sparse)
-  if not current then return end
+  if not current then
+    if not healing(key) and redis.call('ZSCORE', key, 's' .. c) then damage(key, c) end
+    return
+  end
   local drop = {}
   for _, o in ipairs(decode(packed)) do drop[o] = true end
   local kept = {}
@@ -148,8 +190,9 @@ local function clearBits(key, c, packed)
     if not drop[a * 65536 + b * 256 + d] then kept[#kept + 1] = string.sub(current, i, i + 2) end
   end
   -- An emptied sparse chunk stays (as an empty string): the bitmap exists, with no bits set.
-  redis.call('SET', sparse, table.concat(kept))
-  adopt(key, c, 's' .. c, sparse)
+  -- KEEPTTL: the chunk keeps the expiry it shares with its index.
+  redis.call('SET', sparse, table.concat(kept), 'KEEPTTL')
+  if healing(key) then list(key, c, 's' .. c, sparse, false) end
 end
 
 -- A chunk listed in the index whose string is gone was evicted (or deleted behind our back):
@@ -162,6 +205,7 @@ end
 local function getBit(key, c, offset)
   local t = typeOf(key)
   if t ~= 'zset' and t ~= 'none' then raise(WRONGTYPE) end
+  if t == 'zset' and redis.call('ZSCORE', key, 'x' .. c) then lostChunk(key, 'x' .. c) end
   if isDense(key, c) then return redis.call('GETBIT', denseKey(key, c), offset) end
   local current = redis.call('GET', sparseKey(key, c))
   if not current then

@@ -9,7 +9,8 @@
 -- Temporaries are reused from chunk to chunk and deleted before the call returns.
 
 local leaves = {}
--- A leaf's chunks, read once per call: dense[c], sparse[c] and the sorted chunk list.
+-- A leaf's chunks, read once per call: dense[c], sparse[c] and the sorted chunk list. Every
+-- listed chunk string must exist (one EXISTS per leaf): a missing one was evicted.
 local function leafOf(i)
   local info = leaves[i]
   if info ~= nil then return info end
@@ -19,14 +20,31 @@ local function leafOf(i)
   info = { dense = {}, sparse = {}, list = {} }
   if t == 'zset' then
     local seen = {}
-    for _, member in ipairs(redis.call('ZRANGE', key, 0, -1)) do
+    local members = redis.call('ZRANGE', key, 0, -1)
+    local parts = {}
+    for _, member in ipairs(members) do
       local c
-      if string.byte(member, 1) == 115 then
+      local kind = string.byte(member, 1)
+      if kind == 120 then lostChunk(key, member) end
+      if kind == 115 then
         c = tonumber(string.sub(member, 2)); info.sparse[c] = true
       else
         c = tonumber(member); info.dense[c] = true
       end
+      parts[#parts + 1] = partKey(key, member)
       if not seen[c] then seen[c] = true; info.list[#info.list + 1] = c end
+    end
+    local found = 0
+    local j = 1
+    while j <= #parts do
+      local last = math.min(j + SLICE - 1, #parts)
+      found = found + redis.call('EXISTS', unpack(parts, j, last))
+      j = last + 1
+    end
+    if found < #parts then
+      for m = 1, #members do
+        if redis.call('EXISTS', parts[m]) == 0 then lostChunk(key, members[m]) end
+      end
     end
     table.sort(info.list)
   end
@@ -34,20 +52,12 @@ local function leafOf(i)
   return info
 end
 
-local present = {}
--- A dense leaf chunk's key, checked to exist (once per call).
+-- A dense leaf chunk's key (its existence was checked with the leaf).
 local function denseLeaf(i, c)
-  local name = denseKey(KEYS[i], c)
-  if present[name] == nil then
-    if redis.call('EXISTS', name) == 0 then lostChunk(KEYS[i], tostring(c)) end
-    present[name] = true
-  end
-  return name
+  return denseKey(KEYS[i], c)
 end
 local function sparseLeaf(i, c)
-  local packed = redis.call('GET', sparseKey(KEYS[i], c))
-  if not packed then lostChunk(KEYS[i], 's' .. c) end
-  return packed
+  return redis.call('GET', sparseKey(KEYS[i], c)) or ''
 end
 
 local tmpBase = nil

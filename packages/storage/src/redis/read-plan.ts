@@ -107,13 +107,8 @@ export class ReadScheduler {
         calls.push(call);
         members.push(tasks);
       }
-      if (calls.length === 0) {
-        // Answers may enqueue follow-ups (a cross-slot HyperLogLog merge) once their promises
-        // have run: let them, then look again.
-        await new Promise((resolve) => setImmediate(resolve));
-        if ([...this.#queues.values()].some((queue) => queue.some((task) => !task.done))) continue;
-        return;
-      }
+      // Tasks enqueue their follow-ups synchronously as they finish, so an empty round is the end.
+      if (calls.length === 0) return;
       const settled = await this.connection.round(calls);
       settled.forEach((result, i) => {
         this.#absorb(members[i]!, result);

@@ -536,31 +536,37 @@ export class RedisBackend implements Backend {
   }
 
   /** Merge HyperLogLogs from several slots: copy each into one slot (DUMP/RESTORE), then count. */
-  async #hllCountAcrossSlots(keys: readonly string[], scheduler: ReadScheduler): Promise<number> {
-    const dumps = await settleAll(
-      keys.map((key) => {
-        const task = new SimpleTask(
-          localityGroup(key),
-          [this.#layout.physical(key)],
-          'dump',
-          (k) => [k(0)],
-          (v) => (v === null || v === false ? null : (v as Buffer)),
-        );
+  #hllCountAcrossSlots(keys: readonly string[], scheduler: ReadScheduler): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const dumps: Array<Buffer | null> = new Array(keys.length).fill(null);
+      let waiting = keys.length;
+      let failed = false;
+      // The merge is enqueued as the last dump arrives, inside the same round's answers, so
+      // the scheduler sends it in the next round.
+      const arrived = () => {
+        if (--waiting > 0 || failed) return;
+        const present = dumps.filter((dump): dump is Buffer => dump !== null);
+        if (present.length === 0) {
+          resolve(0);
+          return;
+        }
+        const merge = new SimpleTask(localityGroup(keys[0]!), [], 'hm', () => present, (v) => Number(v));
+        scheduler.add(merge);
+        merge.promise.then(resolve, reject);
+      };
+      keys.forEach((key, i) => {
+        const task = new SimpleTask(localityGroup(key), [this.#layout.physical(key)], 'dump', (k) => [k(0)], (v) => {
+          dumps[i] = v === null || v === false ? null : (v as Buffer);
+          arrived();
+          return dumps[i];
+        });
+        task.promise.catch((error: unknown) => {
+          failed = true;
+          reject(error);
+        });
         scheduler.add(task);
-        return task.promise;
-      }),
-    );
-    const present = dumps.filter((dump): dump is Buffer => dump !== null);
-    if (present.length === 0) return 0;
-    const merge = new SimpleTask(
-      localityGroup(keys[0]!),
-      [],
-      'hm',
-      () => present,
-      (v) => Number(v),
-    );
-    scheduler.add(merge);
-    return merge.promise;
+      });
+    });
   }
 
   /**
