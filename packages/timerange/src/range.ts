@@ -84,6 +84,12 @@ function resolveBound(
   return { instant: ms };
 }
 
+function describeBound(value: TimeInput): string {
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString();
+  if (DateTime.isDateTime(value)) return value.toISO() ?? String(value);
+  return String(value);
+}
+
 /** Number of buckets that start in [startMs, endMs); both are bucket starts. */
 function countBuckets(startMs: number, endMs: number, unit: Unit, calendar: Calendar): number {
   const size = SUB_DAY_SIZE[unit];
@@ -199,6 +205,17 @@ export function range(unit: Unit, start: TimeInput = -1, end: TimeInput = 0, opt
   };
   const first = resolveBound(start, 'start', unit, calendar, currentStart);
   const last = resolveBound(end, 'end', unit, calendar, currentStart);
+  // Compare the bounds as given, before flooring: two instants inside one bucket would
+  // otherwise floor to an empty range (or a one-bucket range) whatever their order.
+  const startInstant = typeof first === 'number' ? first : first.instant;
+  const endInstant = typeof last === 'number' ? last : last.instant;
+  if (startInstant > endInstant) {
+    throw new InvalidArgumentError(
+      'start',
+      start,
+      `the range starts after its end (${describeBound(end)}); pass the earlier bound first`,
+    );
+  }
   const startMs = typeof first === 'number' ? first : bucketStartMs(first.instant, unit, calendar);
   let endMs: number;
   if (typeof last === 'number') {
@@ -206,9 +223,6 @@ export function range(unit: Unit, start: TimeInput = -1, end: TimeInput = 0, opt
   } else {
     const floor = bucketStartMs(last.instant, unit, calendar);
     endMs = floor === last.instant ? floor : bucketEndMs(floor, unit, calendar);
-  }
-  if (startMs > endMs) {
-    throw new InvalidArgumentError('start', start, `the range starts after its end (${String(end)})`);
   }
   return new TimeRange(unit, startMs, endMs, calendar);
 }

@@ -218,6 +218,62 @@ describe('split and includes', () => {
   });
 });
 
+describe('a start after the end is refused, whichever buckets the bounds fall in', () => {
+  const at = (iso: string) => new Date(iso);
+  const refused = (call: () => unknown) => {
+    let error: unknown;
+    try {
+      call();
+    } catch (e) {
+      error = e;
+    }
+    expect(InvalidArgumentError.isInstance(error)).toBe(true);
+    expect((error as InvalidArgumentError).argument).toBe('start');
+    expect((error as Error).message).toContain('starts after its end');
+  };
+
+  it('hourrange(15:30, 14:30), an hour apart', () => {
+    refused(() => hourrange(at('2026-11-24T15:30Z'), at('2026-11-24T14:30Z')));
+  });
+
+  it('hourrange(14:50, 14:10), both in one hour', () => {
+    refused(() => hourrange(at('2026-11-24T14:50Z'), at('2026-11-24T14:10Z')));
+  });
+
+  it('dayrange(15:30, 14:30) of one day', () => {
+    refused(() => dayrange(at('2026-11-24T15:30Z'), at('2026-11-24T14:30Z')));
+  });
+
+  it('yearrange of two instants in one year', () => {
+    refused(() => yearrange(at('2026-11-24T00:00Z'), at('2026-02-01T00:00Z')));
+  });
+
+  it('dayrange across days', () => {
+    refused(() => dayrange(at('2026-11-26T00:00Z'), at('2026-11-24T12:00Z')));
+  });
+
+  it('inverted ISO strings', () => {
+    refused(() => minuterange('2026-11-24T10:00:30Z', '2026-11-24T10:00:10Z'));
+  });
+
+  it('an absolute start after a numeric end', () => {
+    refused(() => dayrange(at('2026-11-24T06:00Z'), 0, { now }));
+  });
+
+  it('a numeric start after an absolute end in the same bucket', () => {
+    refused(() => dayrange(1, at('2026-11-24T06:00Z'), { now }));
+  });
+
+  it('numeric offsets in the wrong order', () => {
+    refused(() => hourrange(0, -1, { now }));
+  });
+
+  it('equal bounds are not an error', () => {
+    expect(hourrange(at('2026-11-24T14:30Z'), at('2026-11-24T14:30Z')).size).toBe(1);
+    expect(dayrange(0, at('2026-11-24T00:00Z'), { now }).size).toBe(0);
+  });
+});
+
 describe('bad input is a typed error naming the argument', () => {
   const cases: Array<[string, () => unknown, string]> = [
     ['inverted range', () => dayrange(0, -2, { now }), 'start'],
