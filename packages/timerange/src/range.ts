@@ -6,6 +6,8 @@ import {
   bucketEndMs,
   bucketStartMs,
   type Calendar,
+  isKeyable,
+  OUTSIDE_CALENDAR,
 } from './bucket.js';
 import { InvalidArgumentError } from './errors.js';
 import { type Instant, instantMs, isoMs, type TimeInput } from './inputs.js';
@@ -22,6 +24,17 @@ export interface RangeOptions {
 }
 
 const DAY = 86_400_000;
+const NOMINAL_MS: Record<Unit, number> = {
+  minute: 60_000,
+  hour: 3_600_000,
+  day: DAY,
+  week: 7 * DAY,
+  month: 30.4375 * DAY,
+  year: 365.25 * DAY,
+};
+// Years 1 and 9999 give or take a year: what an offset may reach before it is checked exactly.
+const CALENDAR_LOW = -62_135_596_800_000 - 366 * DAY;
+const CALENDAR_HIGH = 253_402_300_800_000 + 366 * DAY;
 const SUB_DAY_SIZE: Partial<Record<Unit, number>> = { minute: 60_000, hour: 3_600_000 };
 
 // Zones are validated once per name; ZoneClock caches offsets, so share clocks per zone.
@@ -77,11 +90,29 @@ function resolveBound(
         'a numeric bound is a whole number of buckets from now',
       );
     }
-    return shift(current(), value, unit, calendar);
+    const from = current();
+    // Refuse at once what cannot land in the calendar: epoch ms passed as an offset would
+    // otherwise step through a trillion hours, or leave luxon's range and give NaN.
+    const nominal = from + value * NOMINAL_MS[unit];
+    if (!(nominal > CALENDAR_LOW && nominal < CALENDAR_HIGH)) throw offCalendarOffset(argument, value, unit);
+    const ms = shift(from, value, unit, calendar);
+    if (!isKeyable(ms, calendar.clock) && !isKeyable(ms - 1, calendar.clock)) {
+      throw offCalendarOffset(argument, value, unit);
+    }
+    return ms;
   }
   const ms =
     typeof value === 'string' ? isoMs(value, calendar.clock.name, argument) : instantMs(value, argument);
   return { instant: ms };
+}
+
+function offCalendarOffset(argument: string, value: number, unit: Unit): InvalidArgumentError {
+  return new InvalidArgumentError(
+    argument,
+    value,
+    `a number is an offset in ${unit}s from the current ${unit}, and this one ${OUTSIDE_CALENDAR}; ` +
+      `to pass an instant in epoch milliseconds, pass new Date(${value})`,
+  );
 }
 
 function describeBound(value: TimeInput): string {
@@ -209,6 +240,13 @@ export function range(unit: Unit, start: TimeInput = -1, end: TimeInput = 0, opt
   // otherwise floor to an empty range (or a one-bucket range) whatever their order.
   const startInstant = typeof first === 'number' ? first : first.instant;
   const endInstant = typeof last === 'number' ? last : last.instant;
+  if (typeof first !== 'number' && !isKeyable(first.instant, calendar.clock)) {
+    throw new InvalidArgumentError('start', start, OUTSIDE_CALENDAR);
+  }
+  // The end is exclusive: an end at 10000-01-01T00:00 still closes a range of year-9999 buckets.
+  if (typeof last !== 'number' && !isKeyable(last.instant - 1, calendar.clock)) {
+    throw new InvalidArgumentError('end', end, OUTSIDE_CALENDAR);
+  }
   if (startInstant > endInstant) {
     throw new InvalidArgumentError(
       'start',
@@ -244,5 +282,7 @@ export const yearrange = (start?: TimeInput, end?: TimeInput, opts?: RangeOption
 export function bucketOf(t: Instant, unit: Unit, opts?: Omit<RangeOptions, 'now'>): Bucket {
   validateUnit(unit);
   const calendar = calendarFor(opts);
-  return bucketContaining(instantMs(t, 't'), unit, calendar);
+  const ms = instantMs(t, 't');
+  if (!isKeyable(ms, calendar.clock)) throw new InvalidArgumentError('t', t, OUTSIDE_CALENDAR);
+  return bucketContaining(ms, unit, calendar);
 }
