@@ -27,8 +27,16 @@ describeEachBackend(
       it('compares ids as strings: 123 and "123" are one entity', async () => {
         await tracker.track({ id: 123 });
         await tracker.track({ id: '123' });
-        await tracker.track({ id: 1.5 });
+        await tracker.track({ id: -7 });
+        await tracker.track({ id: '-7' });
+        expect(await today()).toEqual({ all: 2 });
+      });
+
+      it('takes fractional and unsafe ids as strings only', async () => {
+        await expect(tracker.track({ id: 1.5 })).rejects.toThrow(/must be a safe integer/);
+        await expect(tracker.track({ id: 2 ** 53 + 1 })).rejects.toThrow(/must be a safe integer/);
         await tracker.track({ id: '1.5' });
+        await tracker.track({ id: '9007199254740993' });
         expect(await today()).toEqual({ all: 2 });
       });
 
