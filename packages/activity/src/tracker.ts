@@ -53,7 +53,7 @@ export interface TrackArgs {
 }
 
 export interface CollapseArgs {
-  /** Only periods that ended at or before this instant are collapsed. Default now. */
+  /** Only periods that ended at or before this instant are collapsed. Default now; never after now. */
   date?: TimeInput;
   /** How many closed periods to collapse at most, newest first. Default 1, at most 10,000. */
   maxPeriods?: number;
@@ -257,7 +257,16 @@ export class ActivityTracker {
         'must be an object { date?, maxPeriods?, buckets?, aggregateBuckets?, periods? }',
       );
     }
-    const ms = this.#instant(args.date, 'date');
+    const nowMs = this.#nowMs();
+    const ms = args.date === undefined ? nowMs : instantOf(args.date, 'date', this.#zone);
+    if (ms > nowMs) {
+      // A later date would finalise the open period (and future ones) with the counts so far.
+      throw new InvalidArgumentError(
+        'date',
+        args.date,
+        `is after now (${new Date(nowMs).toISOString()}): only periods that have ended can be collapsed`,
+      );
+    }
     const maxPeriods = args.maxPeriods === undefined ? 1 : args.maxPeriods;
     if (!Number.isSafeInteger(maxPeriods) || maxPeriods < 1 || maxPeriods > MAX_COLLAPSE_PERIODS) {
       throw new InvalidArgumentError(

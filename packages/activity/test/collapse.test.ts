@@ -2,7 +2,7 @@ import type { Backend } from '@porpoise/storage';
 import { describeEachBackend } from '@porpoise/test-backends';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { ActivityTracker } from '../src/index.js';
-import { RecordingBackend, trackerOn } from './support.js';
+import { NOW, RecordingBackend, trackerOn } from './support.js';
 
 /** 'YYYY-MM-DD' of the day `n` days after 2026-11-24 (negative: before). */
 const day = (n: number) => new Date(Date.UTC(2026, 10, 24 + n)).toISOString().slice(0, 10);
@@ -110,6 +110,7 @@ describeEachBackend(
       });
 
       it('collapses weeks (ISO, Monday) and months', async () => {
+        tracker = trackerOn(backend, { now: () => new Date('2026-12-02T00:00:00Z') });
         await tracker.track({ id: 'a', date: '2026-11-16T08:00:00Z' });
         await tracker.track({ id: 'b', date: '2026-11-22T23:00:00Z' });
         await tracker.track({ id: 'c', date: '2026-11-23T01:00:00Z' });
@@ -122,6 +123,30 @@ describeEachBackend(
         expect(await tracker.lookupMonthly({ start: '2026-11-01', end: '2026-12-02' })).toEqual([
           { date: '2026-11-01', counts: { all: 3 }, final: true },
           { date: '2026-12-01', counts: { all: 0 }, final: false },
+        ]);
+      });
+
+      it('refuses a date after now, before anything is written', async () => {
+        await tracker.track({ id: 'a', periods: ['daily'] });
+        const before = await backend.keys();
+        await expect(tracker.collapse({ date: '2026-11-25T00:00:00Z', periods: ['daily'] })).rejects.toThrow(
+          /Invalid argument "date" \("2026-11-25T00:00:00Z"\): is after now \(2026-11-24T12:00:00.000Z\)/,
+        );
+        expect(await backend.keys()).toEqual(before);
+      });
+
+      it('never finalises the open day, week or month, even with date = now', async () => {
+        await tracker.track({ id: 'a' });
+        await tracker.collapse({ date: NOW, maxPeriods: 3 });
+        const rows = await Promise.all([
+          tracker.lookupDaily({ start: '2026-11-24' }),
+          tracker.lookupWeekly({ start: '2026-11-23' }),
+          tracker.lookupMonthly({ start: '2026-11-01' }),
+        ]);
+        expect(rows.flat().map((r) => [r.date, r.counts.all, r.final])).toEqual([
+          ['2026-11-24', 1, false],
+          ['2026-11-23', 1, false],
+          ['2026-11-01', 1, false],
         ]);
       });
 

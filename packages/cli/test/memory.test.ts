@@ -2,6 +2,7 @@
  * The real binary on the memory backend seeded with --demo: every command's numbers equal
  * what the library computes on the same synthetic month.
  */
+import { ActivityTracker } from '@porpoise/activity';
 import { cohort } from '@porpoise/events';
 import { dayrange, hourrange, weekrange } from '@porpoise/timerange';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -216,7 +217,7 @@ describe('porpoise activity (memory, --demo)', () => {
         'total=web,ios,android',
         '--periods',
         'daily,monthly',
-        '--date',
+        '--now',
         '2026-12-03',
         '--json',
         ...MEMORY_DEMO,
@@ -227,8 +228,11 @@ describe('porpoise activity (memory, --demo)', () => {
       buckets: ['web', 'ios', 'android'],
       aggregateBuckets: { total: ['web', 'ios', 'android'] },
     };
-    await lib.activity.collapse({
-      date: '2026-12-03',
+    const later = new ActivityTracker(lib.backend, {
+      periods: ['daily', 'weekly', 'monthly'],
+      now: () => new Date('2026-12-03T00:00:00Z'),
+    });
+    await later.collapse({
       maxPeriods: 60,
       periods: ['daily', 'monthly'],
       ...platforms,
