@@ -79,9 +79,15 @@ export interface LookupArgs {
   buckets?: string[];
   /**
    * Aggregates to report too; computed live (as a union) for periods not collapsed yet.
-   * Collapsed periods report the count their collapse stored.
+   * Collapsed periods report the count their collapse stored. Aggregates an earlier collapse
+   * was given are known without this (the tracker remembers them in the backend).
    */
   aggregateBuckets?: Record<string, string[]>;
+  /**
+   * Read buckets never tracked (nor collapsed, nor with data in the span) as 0 instead of
+   * refusing them: without it a misspelt name is an InvalidArgumentError. Default false.
+   */
+  allowUnknownBuckets?: boolean;
 }
 
 export interface LookupRow {
@@ -118,6 +124,11 @@ export class ActivityTracker {
   readonly #now: () => Date;
   readonly #keyer: BucketKeyer;
   readonly #keys: ActivityLayout;
+  /**
+   * Buckets this process knows are in the catalogue (wrote or read them): `track` adds a new
+   * bucket to the catalogue once per process, in the same write as its first activity.
+   */
+  readonly #knownBuckets = new Set<string>();
 
   constructor(backend: Backend, options: ActivityTrackerOptions = {}) {
     validateBackend(backend);
@@ -184,10 +195,14 @@ export class ActivityTracker {
     const periods = this.#choosePeriods(args.periods);
     const ms = this.#instant(args.date, 'date');
     const groups = periods.map((period) => groupOf(period, this.#keyer.key(ms, unitOf(period))));
+    const catalogue = this.#catalogueOps(replacing ? [bucket, oldBucket] : [bucket]);
     if (!replacing) {
-      await this.#backend.write(groups.map((group) => this.#add(group, bucket, [id])));
+      await this.#learning(catalogue, () =>
+        this.#backend.write([...catalogue, ...groups.map((group) => this.#add(group, bucket, [id]))]),
+      );
       return;
     }
+    if (catalogue.length > 0) await this.#learning(catalogue, () => this.#backend.write(catalogue));
     await Promise.all(
       groups.map((group) =>
         this.#backend.write(
@@ -207,6 +222,7 @@ export class ActivityTracker {
    */
   async trackMany(records: Iterable<Omit<TrackArgs, 'oldId' | 'oldBucket'>>): Promise<void> {
     const members = new Map<string, Set<string>>();
+    const buckets = new Set<string>();
     mapRecords(
       records,
       '{ id, bucket?, date?, periods? }',
@@ -218,6 +234,7 @@ export class ActivityTracker {
         const bucket = record.bucket === undefined ? DEFAULT_BUCKET : record.bucket;
         validateName(bucket, 'bucket');
         const ms = this.#instant(record.date, 'date');
+        buckets.add(bucket);
         for (const period of this.#choosePeriods(record.periods)) {
           const key = this.#keys.raw(bucket, groupOf(period, this.#keyer.key(ms, unitOf(period))));
           let set = members.get(key);
@@ -227,8 +244,14 @@ export class ActivityTracker {
       },
     );
     if (members.size === 0) return;
-    const op = this.#mode === 'exact' ? 'setAdd' : 'hllAdd';
-    await this.#backend.write([...members].map(([key, ids]) => ({ op, key, members: [...ids] })));
+    const op: 'setAdd' | 'hllAdd' = this.#mode === 'exact' ? 'setAdd' : 'hllAdd';
+    const catalogue = this.#catalogueOps([...buckets]);
+    await this.#learning(catalogue, () =>
+      this.#backend.write([
+        ...catalogue,
+        ...[...members].map(([key, ids]) => ({ op, key, members: [...ids] })),
+      ]),
+    );
   }
 
   trackDaily(args: Omit<TrackArgs, 'periods'>): Promise<void> {
@@ -293,6 +316,7 @@ export class ActivityTracker {
     // An aggregate's members are collapsed with it: the union needs their raw ids, and once
     // the period is final nothing may still depend on them.
     const buckets = [...new Set([...listed, ...[...aggregates.values()].flat()])];
+    if (aggregates.size > 0) await this.#refuseTrackedAggregates(aggregates);
     // Every period type's pending list is found first, so progress has a fixed total.
     const pending: Instance[][] = [];
     for (const period of periods) pending.push(await this.#uncollapsed(period, ms, maxPeriods));
@@ -306,6 +330,15 @@ export class ActivityTracker {
         await this.#collapseOne(instance, buckets, aggregates);
         onProgress?.(++done, total);
       }
+    }
+    // Last, so a collapse that fails midway is retried whole; lookups of live periods then
+    // know the aggregates (and buckets) without being given them.
+    if (aggregates.size > 0) {
+      await this.#backend.write(this.#rememberAggregates(buckets, aggregates), { atomic: true });
+      for (const bucket of buckets) this.#knownBuckets.add(bucket);
+    } else {
+      const catalogue = this.#catalogueOps(buckets);
+      if (catalogue.length > 0) await this.#learning(catalogue, () => this.#backend.write(catalogue));
     }
   }
 
@@ -350,9 +383,18 @@ export class ActivityTracker {
       throw new InvalidArgumentError('start', args.start, `is after end (${new Date(endMs).toISOString()})`);
     }
     const buckets = validateBuckets(args.buckets === undefined ? [DEFAULT_BUCKET] : args.buckets, 'buckets');
-    const aggregates = validateAggregates(args.aggregateBuckets);
-    const names = [...new Set([...buckets, ...aggregates.keys()])];
+    const given = validateAggregates(args.aggregateBuckets);
+    const allowUnknown = args.allowUnknownBuckets === undefined ? false : args.allowUnknownBuckets;
+    if (typeof allowUnknown !== 'boolean') {
+      throw new InvalidArgumentError('allowUnknownBuckets', allowUnknown, 'must be a boolean');
+    }
+    const names = [...new Set([...buckets, ...given.keys()])];
     if (startMs === endMs) return [];
+    // Names not given as aggregates are buckets or aggregates the catalogue knows.
+    const { aggregates, unknown } = await this.#resolve(buckets, given);
+    // The implicit default bucket may have no data yet: that is 0, not a misspelling.
+    if (args.buckets === undefined) unknown.delete(DEFAULT_BUCKET);
+    if (allowUnknown) unknown.clear();
     const span = range(unitOf(args.period), new Date(startMs), new Date(endMs), { zone: this.#zone });
     const reads = span.size * (1 + 2 * names.length);
     if (reads > MAX_QUERY_LEAVES) {
@@ -378,17 +420,32 @@ export class ActivityTracker {
     }
     const results = ops.length === 0 ? [] : await this.#backend.read(ops);
     let next = 0;
-    return instances.map((instance) => {
+    const withData = new Set<string>();
+    const rows = instances.map((instance) => {
       const final = results[next++] === true;
       const counts: Record<string, number> = {};
       for (const name of names) {
         const stored = results[next++] as string | null;
         const current = results[next++] as number;
+        if (stored !== null || current > 0) withData.add(name);
         // A bucket left out of its period's collapse has no stored count but keeps its raw ids.
         setCount(counts, name, final && stored !== null ? Number(stored) : current);
       }
       return { date: instance.date, counts, final };
     });
+    // A bucket with data in the span is real even when the catalogue predates it.
+    const missing = [...unknown].find((name) => !withData.has(name) || !names.includes(name));
+    if (missing !== undefined) {
+      const known = [...this.#knownBuckets].sort();
+      throw new InvalidArgumentError(
+        names.includes(missing) ? 'buckets' : 'aggregateBuckets',
+        missing,
+        `is not a bucket this tracker has seen tracked nor an aggregate it collapsed with (known buckets: ${
+          known.length === 0 ? 'none' : known.join(', ')
+        }); pass allowUnknownBuckets: true to read unknown buckets as 0`,
+      );
+    }
+    return rows;
   }
 
   lookupDaily(args: Omit<LookupArgs, 'period'> = {}): Promise<LookupRow[]> {
@@ -450,6 +507,114 @@ export class ActivityTracker {
     ops.push({ op: 'set', key: marker, value: new Date(this.#nowMs()).toISOString() });
     ops.push({ op: 'delete', keys: buckets.map((bucket) => this.#keys.raw(bucket, group)) });
     return this.#backend.write(ops, { atomic: true, unlessExists: marker });
+  }
+
+  /** The catalogue write for buckets this process has not recorded yet (none when all are known). */
+  #catalogueOps(buckets: readonly string[]): WriteOp[] {
+    const fresh = [...new Set(buckets)].filter((bucket) => !this.#knownBuckets.has(bucket));
+    return fresh.length === 0 ? [] : [{ op: 'setAdd', key: this.#keys.knownBuckets(), members: fresh }];
+  }
+
+  /**
+   * Run `write`, which carries the catalogue ops `catalogue` (from `#catalogueOps`), and
+   * remember their buckets. Buckets are marked known while it runs, so concurrent first tracks of a
+   * bucket do not all add it; a failure forgets them again.
+   */
+  async #learning(catalogue: WriteOp[], write: () => Promise<unknown>): Promise<void> {
+    if (catalogue.length === 0) {
+      await write();
+      return;
+    }
+    const fresh = (catalogue[0] as { members: readonly string[] }).members;
+    for (const bucket of fresh) this.#knownBuckets.add(bucket);
+    try {
+      await write();
+    } catch (error) {
+      for (const bucket of fresh) this.#knownBuckets.delete(bucket);
+      throw error;
+    }
+  }
+
+  /** Read the catalogue: the buckets ever tracked, the aggregates' names. */
+  async #readCatalogue(): Promise<{ buckets: Set<string>; aggregates: string[] }> {
+    const [buckets, aggregates] = await this.#backend.read([
+      { op: 'setMembers', keys: [this.#keys.knownBuckets()] },
+      { op: 'setMembers', keys: [this.#keys.knownAggregates()] },
+    ] as const);
+    for (const bucket of buckets) this.#knownBuckets.add(bucket);
+    return { buckets: new Set(buckets), aggregates };
+  }
+
+  /** An aggregate may not take the name of a tracked bucket: both would count under one key. */
+  async #refuseTrackedAggregates(aggregates: Map<string, string[]>): Promise<void> {
+    let tracked = [...aggregates.keys()].find((name) => this.#knownBuckets.has(name));
+    if (tracked === undefined) {
+      const { buckets } = await this.#readCatalogue();
+      tracked = [...aggregates.keys()].find((name) => buckets.has(name));
+    }
+    if (tracked !== undefined) {
+      throw new InvalidArgumentError(
+        'aggregateBuckets',
+        tracked,
+        'is the name of a tracked bucket: give the aggregate a name of its own',
+      );
+    }
+  }
+
+  /** The catalogue write of a collapse: its buckets, and each aggregate with its members. */
+  #rememberAggregates(buckets: readonly string[], aggregates: Map<string, string[]>): WriteOp[] {
+    const ops: WriteOp[] = [
+      { op: 'setAdd', key: this.#keys.knownBuckets(), members: buckets },
+      { op: 'setAdd', key: this.#keys.knownAggregates(), members: [...aggregates.keys()] },
+    ];
+    for (const [name, members] of aggregates) {
+      const key = this.#keys.aggregateMembers(name);
+      ops.push({ op: 'delete', keys: [key] }, { op: 'setAdd', key, members });
+    }
+    return ops;
+  }
+
+  /**
+   * What the lookup's names are: `given` aggregates win; other names are aggregates of the
+   * catalogue, else buckets. `unknown`: names (and aggregate members) the catalogue does not
+   * know, read only when the cache cannot answer.
+   */
+  async #resolve(
+    buckets: readonly string[],
+    given: Map<string, string[]>,
+  ): Promise<{ aggregates: Map<string, string[]>; unknown: Set<string> }> {
+    const aggregates = new Map(given);
+    // `buckets` may list given aggregates (to order the report): those are not buckets.
+    const wanted = [
+      ...new Set([...buckets.filter((name) => !given.has(name)), ...[...given.values()].flat()]),
+    ];
+    // Given aggregate names are checked against the tracked buckets like collapse does.
+    if (given.size === 0 && wanted.every((name) => this.#knownBuckets.has(name))) {
+      return { aggregates, unknown: new Set() };
+    }
+    const catalogue = await this.#readCatalogue();
+    const tracked = [...given.keys()].find((name) => catalogue.buckets.has(name));
+    if (tracked !== undefined) {
+      throw new InvalidArgumentError(
+        'aggregateBuckets',
+        tracked,
+        'is the name of a tracked bucket: give the aggregate a name of its own',
+      );
+    }
+    const remembered = wanted.filter((name) => !given.has(name) && catalogue.aggregates.includes(name));
+    if (remembered.length > 0) {
+      const members = await this.#backend.read(
+        remembered.map((name) => ({ op: 'setMembers' as const, keys: [this.#keys.aggregateMembers(name)] })),
+      );
+      remembered.forEach((name, i) => {
+        const list = members[i] as string[];
+        if (list.length > 0) aggregates.set(name, list);
+      });
+    }
+    const unknown = new Set(
+      wanted.filter((name) => !catalogue.buckets.has(name) && !remembered.includes(name)),
+    );
+    return { aggregates, unknown };
   }
 
   #add(group: string, bucket: string, ids: string[]): WriteOp {

@@ -102,6 +102,9 @@ describeEachBackend(
           periods: ['daily'],
         });
         expect(await backend.keys()).toEqual([
+          'activity:aggregate:total:catalogue',
+          'activity:aggregates:catalogue',
+          'activity:buckets:catalogue',
           'activity:done:d20261123',
           'activity:n:total:d20261123',
           'activity:n:web:d20261123',
@@ -264,6 +267,7 @@ describeEachBackend(
         await tracker.collapse({ periods: ['daily'] });
         expect(await finality(-1, 0)).toEqual([[day(-1), 1, true]]);
         expect(await backend.keys()).toEqual([
+          'activity:buckets:catalogue',
           'activity:done:d20261123',
           'activity:n:all:d20261123',
           'activity:raw:all:d20261123',

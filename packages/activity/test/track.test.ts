@@ -43,9 +43,26 @@ describeEachBackend(
       it('records into every configured period by default', async () => {
         await tracker.track({ id: 'a', bucket: 'web' });
         expect(await backend.keys()).toEqual([
+          'activity:buckets:catalogue',
           'activity:raw:web:d20261124',
           'activity:raw:web:m202611',
           'activity:raw:web:w2026W48',
+        ]);
+      });
+
+      it('adds a new bucket to the catalogue once per process, in the write of its first activity', async () => {
+        const write = vi.spyOn(backend, 'write');
+        await tracker.track({ id: 'a', bucket: 'web' });
+        await tracker.track({ id: 'b', bucket: 'web' });
+        const calls = write.mock.calls as Array<[readonly WriteOp[], WriteOptions?]>;
+        expect(calls.map(([ops]) => ops.map((o) => ('key' in o ? o.key : o.op)))).toEqual([
+          [
+            'activity:buckets:catalogue',
+            'activity:raw:web:d20261124',
+            'activity:raw:web:w2026W48',
+            'activity:raw:web:m202611',
+          ],
+          ['activity:raw:web:d20261124', 'activity:raw:web:w2026W48', 'activity:raw:web:m202611'],
         ]);
       });
 
@@ -121,6 +138,8 @@ describeEachBackend(
         await tracker.track({ id: 'u', bucket: 'auth', oldId: 's', oldBucket: 'anon' });
         const calls = write.mock.calls as Array<[readonly WriteOp[], WriteOptions?]>;
         expect(calls.map(([ops, options]) => [ops.map((o) => o.op), options])).toEqual([
+          // The catalogue learns the two new buckets first (once per process).
+          [['setAdd'], undefined],
           [['setRemove', 'setAdd'], { atomic: true }],
           [['setRemove', 'setAdd'], { atomic: true }],
           [['setRemove', 'setAdd'], { atomic: true }],
