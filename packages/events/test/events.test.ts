@@ -127,6 +127,72 @@ describeEachBackend((make) => {
     expect((await events.get('x').union(monthrange(0, 1, { now: NOW }))).toArray()).toEqual([6]);
   });
 
+  describe('unevent keeps coarse buckets the union of the finer ones', () => {
+    const monday = new Date('2026-11-23T10:15Z');
+    const tuesday = new Date('2026-11-24T10:15Z');
+    const ids = async (range: Parameters<ReturnType<Events['get']>['union']>[0]) =>
+      (await events.get('x').union(range)).toArray();
+
+    it('keeps the id in the week and month when it also did the event on another day', async () => {
+      await events.event('x', 5, monday);
+      await events.event('x', 5, tuesday);
+      await events.unevent('x', 5, monday);
+      expect(await ids(dayrange('2026-11-23', '2026-11-24'))).toEqual([]);
+      expect(await ids(hourrange(new Date('2026-11-23T10:00Z'), new Date('2026-11-23T11:00Z')))).toEqual([]);
+      expect(await ids(dayrange('2026-11-24', '2026-11-25'))).toEqual([5]);
+      expect(await ids(weekrange('2026-11-23', '2026-11-24'))).toEqual([5]);
+      expect(await ids(monthrange('2026-11-01', '2026-11-02'))).toEqual([5]);
+    });
+
+    it('keeps the id in the day when it also did the event in another hour of it', async () => {
+      await events.event('x', 5, monday);
+      await events.event('x', 5, new Date('2026-11-23T11:15Z'));
+      await events.unevent('x', 5, monday);
+      expect(await ids(hourrange(new Date('2026-11-23T10:00Z'), new Date('2026-11-23T11:00Z')))).toEqual([]);
+      expect(await ids(dayrange('2026-11-23', '2026-11-24'))).toEqual([5]);
+    });
+
+    it('clears every resolution when no other bucket holds the id', async () => {
+      await events.event('x', 5, monday);
+      await events.event('x', 6, tuesday);
+      await events.unevent('x', 5, monday);
+      expect(await ids(weekrange('2026-11-23', '2026-11-24'))).toEqual([6]);
+      expect(await ids(monthrange('2026-11-01', '2026-11-02'))).toEqual([6]);
+    });
+
+    it('decides each coarse bucket on its own days: a week across two months', async () => {
+      // Week 2026W49 runs from Monday 30 November to Sunday 6 December.
+      await events.event('x', 5, new Date('2026-11-30T10:00Z'));
+      await events.event('x', 5, new Date('2026-12-01T10:00Z'));
+      await events.unevent('x', 5, new Date('2026-11-30T10:00Z'));
+      expect(await ids(weekrange('2026-11-30', '2026-12-01'))).toEqual([5]);
+      expect(await ids(monthrange('2026-11-01', '2026-11-02'))).toEqual([]);
+      expect(await ids(monthrange('2026-12-01', '2026-12-02'))).toEqual([5]);
+    });
+
+    it('reads the finer buckets in one backend read, then writes once', async () => {
+      await events.event('x', 5, monday);
+      const read = vi.spyOn(backend, 'read');
+      const write = vi.spyOn(backend, 'write');
+      await events.unevent('x', 5, monday);
+      expect(read).toHaveBeenCalledTimes(1);
+      expect(write).toHaveBeenCalledTimes(1);
+    });
+
+    it('clears a unit that no finer recorded unit tiles (months over weeks) like the finest', async () => {
+      const coarse = new Events(backend, {
+        resolutions: ['week', 'month'],
+        prefix: 'coarse',
+        now: () => NOW,
+      });
+      await coarse.event('x', 5, monday);
+      await coarse.event('x', 5, new Date('2026-11-10T10:00Z'));
+      await coarse.unevent('x', 5, monday);
+      expect((await coarse.get('x').union(weekrange('2026-11-23', '2026-11-24'))).toArray()).toEqual([]);
+      expect((await coarse.get('x').union(monthrange('2026-11-01', '2026-11-02'))).toArray()).toEqual([]);
+    });
+  });
+
   it('union over a week gives the unique ids of its days', async () => {
     await events.eventMany([
       { name: 'seen', id: 1, at: new Date('2026-11-16T10:00Z') },

@@ -2,7 +2,15 @@
  * Reference models: plain Maps and Sets, obviously correct, that the property tests
  * compare every backend against.
  */
-import { type Bucket, bucketOf, bucketsWithin, resolutionFor, type Unit } from '@porpoise/timerange';
+import {
+  type Bucket,
+  bucketOf,
+  bucketsWithin,
+  divides,
+  resolutionFor,
+  UNITS,
+  type Unit,
+} from '@porpoise/timerange';
 
 export type QueryNode =
   | { kind: 'event'; name: string }
@@ -33,10 +41,19 @@ export class EventsModel {
     }
   }
 
+  /** Finest first: a coarser bucket loses the id only when no finer bucket inside it holds it. */
   unevent(name: string, id: number, ms: number): void {
-    for (const unit of this.resolutions) {
-      this.#marks.get(this.#key(name, unit, bucketOf(ms, unit, { zone: this.zone }).key))?.delete(id);
-    }
+    const units = [...this.resolutions].sort((a, b) => UNITS.indexOf(a) - UNITS.indexOf(b));
+    units.forEach((unit, i) => {
+      const bucket = bucketOf(ms, unit, { zone: this.zone });
+      const finer = units.slice(0, i).findLast((candidate) => divides(candidate, unit));
+      const held =
+        finer !== undefined &&
+        bucketsWithin(bucket, finer, { zone: this.zone }).some((inner) =>
+          this.#marks.get(this.#key(name, finer, inner.key))?.has(id),
+        );
+      if (!held) this.#marks.get(this.#key(name, unit, bucket.key))?.delete(id);
+    });
   }
 
   ids(node: QueryNode, bucket: Bucket): Set<number> {
