@@ -171,9 +171,21 @@ describe('porpoise cohort (memory, --demo)', () => {
         size: r.size,
         retained: r.retained,
         rates: r.rates,
+        partial: r.partial,
+        partialPeriods: r.cells.map((c) => c.partial),
       })),
     );
     expect(rows.filter((r) => r.size > 0).length).toBeGreaterThan(2);
+  });
+
+  it('marks the cells of the running week with a star in the table', async () => {
+    const { stdout } = await spawnCli(['cohort', '--unit', 'week', '--periods', '2', ...MEMORY_DEMO]);
+    // The demo clock is Tuesday of 2026W48: week 1 of the 2026W47 cohort is still running.
+    const lastRow = stdout.split('\n').find((line) => line.startsWith('2026W47'));
+    expect(lastRow).toMatch(/^2026W47\s+[\d,]+\s+[\d.]+%\*$/);
+    const earlier = stdout.split('\n').find((line) => line.startsWith('2026W46'));
+    expect(earlier).toMatch(/^2026W46\s+[\d,]+\s+[\d.]+%\s+[\d.]+%\*$/);
+    expect(stdout).toContain('*: that week has not ended, so far');
   });
 });
 

@@ -277,6 +277,7 @@ describeEachBackend((make) => {
   });
 
   it('cohort stops following at the current period', async () => {
+    await events.event('signup', 1, new Date('2026-11-22T10:00Z'));
     const rows = await cohort({
       cohort: events.get('signup'),
       activity: events.get('active'),
@@ -284,6 +285,55 @@ describeEachBackend((make) => {
       periods: 5,
     });
     expect(rows.map((r) => r.retained.length)).toEqual([2, 1]);
+  });
+
+  it('cohort flags the rows and cells whose bucket has not ended', async () => {
+    await events.eventMany([
+      { name: 'signup', id: 1, at: new Date('2026-11-23T10:00Z') },
+      { name: 'signup', id: 2, at: new Date('2026-11-24T10:00Z') },
+      { name: 'active', id: 1, at: new Date('2026-11-24T11:00Z') },
+    ]);
+    const rows = await cohort({
+      cohort: events.get('signup'),
+      activity: events.get('active'),
+      range: dayrange(-1, 1, { now: NOW }),
+      periods: 2,
+    });
+    expect(rows.map((r) => [r.bucket.key, r.size, r.partial])).toEqual([
+      ['20261123', 1, false],
+      ['20261124', 1, true],
+    ]);
+    expect(rows[0]?.cells.map((c) => [c.bucket.key, c.retained, c.rate, c.partial])).toEqual([
+      ['20261124', 1, 1, true],
+    ]);
+    expect(rows[1]?.cells).toEqual([]);
+  });
+
+  it('cohort leaves out empty cohorts before the first with members, and keeps later ones', async () => {
+    await events.eventMany([
+      { name: 'signup', id: 1, at: new Date('2026-11-20T10:00Z') },
+      { name: 'signup', id: 2, at: new Date('2026-11-22T10:00Z') },
+    ]);
+    const rows = await cohort({
+      cohort: events.get('signup'),
+      activity: events.get('active'),
+      range: dayrange('2026-11-15', '2026-11-23'),
+      periods: 1,
+    });
+    expect(rows.map((r) => [r.bucket.key, r.size])).toEqual([
+      ['20261120', 1],
+      ['20261121', 0],
+      ['20261122', 1],
+    ]);
+  });
+
+  it('cohort gives no rows when no cohort has members', async () => {
+    const rows = await cohort({
+      cohort: events.get('signup'),
+      activity: events.get('active'),
+      range: dayrange(-3, 0, { now: NOW }),
+    });
+    expect(rows).toEqual([]);
   });
 });
 
