@@ -39,8 +39,8 @@ export interface ActivityTrackerOptions {
 }
 
 export interface TrackArgs {
-  /** The entity: a string or a finite number, compared as a string (123 and '123' are one). */
-  id?: string | number;
+  /** The entity: a string or a safe integer, compared as a string (123 and '123' are one). */
+  id: string | number;
   /** Default 'all'. */
   bucket?: string;
   /** Replace this id (default: `id`) of `oldBucket` (default: `bucket`) atomically. Exact mode only. */
