@@ -69,6 +69,24 @@ export interface CollapseArgs {
   onProgress?: (done: number, total: number) => void;
 }
 
+/** One period a `collapse` call finalised, with the counts it stored. */
+export interface CollapsedPeriod {
+  period: Period;
+  /** 'YYYY-MM-DD' of the period's first day, as in `lookup`. */
+  date: string;
+  /** The stored count of every bucket and aggregate of the collapse. */
+  counts: Record<string, number>;
+}
+
+/** What a `collapse` call did. */
+export interface CollapseResult {
+  /**
+   * The periods this call finalised, per period type in the order applied (oldest first).
+   * Periods another process finalised meanwhile are not listed.
+   */
+  periods: CollapsedPeriod[];
+}
+
 export interface LookupArgs {
   period: Period;
   /** Default: 365 days before `end`. */
@@ -272,7 +290,7 @@ export class ActivityTracker {
    * its collapse marker, so running it twice, or from two processes, counts once, and a
    * crash leaves either the raw ids or the counts, never neither.
    */
-  async collapse(args: CollapseArgs = {}): Promise<void> {
+  async collapse(args: CollapseArgs = {}): Promise<CollapseResult> {
     if (typeof args !== 'object' || args === null) {
       throw new InvalidArgumentError(
         'args',
@@ -322,12 +340,13 @@ export class ActivityTracker {
     for (const period of periods) pending.push(await this.#uncollapsed(period, ms, maxPeriods));
     const total = pending.reduce((sum, instances) => sum + instances.length, 0);
     let done = 0;
+    const applied: Instance[] = [];
     for (const instances of pending) {
       // Apply oldest first: a run that dies midway has collapsed the oldest periods, and the
       // next run, walking back from the newest, reaches every one still pending before it
       // stops at a collapsed one. Newest first would strand the older periods behind it.
       for (const instance of instances.reverse()) {
-        await this.#collapseOne(instance, buckets, aggregates);
+        if (await this.#collapseOne(instance, buckets, aggregates)) applied.push(instance);
         onProgress?.(++done, total);
       }
     }
@@ -340,17 +359,34 @@ export class ActivityTracker {
       const catalogue = this.#catalogueOps(buckets);
       if (catalogue.length > 0) await this.#learning(catalogue, () => this.#backend.write(catalogue));
     }
+    return { periods: await this.#storedCounts(applied, [...buckets, ...aggregates.keys()]) };
   }
 
-  collapseDaily(args: Omit<CollapseArgs, 'periods'> = {}): Promise<void> {
+  /** The counts the collapse stored for `instances`, in one read. */
+  async #storedCounts(instances: Instance[], names: string[]): Promise<CollapsedPeriod[]> {
+    if (instances.length === 0) return [];
+    const stored = await this.#backend.read(
+      instances.flatMap((instance) =>
+        names.map((name) => ({ op: 'get' as const, key: this.#keys.count(name, instance.group) })),
+      ),
+    );
+    let next = 0;
+    return instances.map((instance) => {
+      const counts: Record<string, number> = {};
+      for (const name of names) setCount(counts, name, Number(stored[next++] ?? 0));
+      return { period: instance.period, date: instance.date, counts };
+    });
+  }
+
+  collapseDaily(args: Omit<CollapseArgs, 'periods'> = {}): Promise<CollapseResult> {
     return this.collapse({ ...args, periods: ['daily'] });
   }
 
-  collapseWeekly(args: Omit<CollapseArgs, 'periods'> = {}): Promise<void> {
+  collapseWeekly(args: Omit<CollapseArgs, 'periods'> = {}): Promise<CollapseResult> {
     return this.collapse({ ...args, periods: ['weekly'] });
   }
 
-  collapseMonthly(args: Omit<CollapseArgs, 'periods'> = {}): Promise<void> {
+  collapseMonthly(args: Omit<CollapseArgs, 'periods'> = {}): Promise<CollapseResult> {
     return this.collapse({ ...args, periods: ['monthly'] });
   }
 

@@ -129,6 +129,32 @@ describeEachBackend(
         ]);
       });
 
+      it('returns the periods it finalised with the counts it stored, oldest first', async () => {
+        await tracker.trackMany([
+          { id: 'a', bucket: 'web', date: `${day(-2)}T08:00:00Z`, periods: ['daily'] },
+          { id: 'a', bucket: 'web', date: `${day(-1)}T08:00:00Z`, periods: ['daily'] },
+          { id: 'b', bucket: 'ios', date: `${day(-1)}T08:00:00Z`, periods: ['daily'] },
+        ]);
+        const result = await tracker.collapse({
+          maxPeriods: 2,
+          periods: ['daily'],
+          buckets: ['web', 'ios'],
+          aggregateBuckets: { total: ['web', 'ios'] },
+        });
+        expect(result).toEqual({
+          periods: [
+            { period: 'daily', date: day(-2), counts: { web: 1, ios: 0, total: 1 } },
+            { period: 'daily', date: day(-1), counts: { web: 1, ios: 1, total: 2 } },
+          ],
+        });
+      });
+
+      it('returns no periods when there is nothing left to collapse', async () => {
+        await tracker.track({ id: 'a', date: `${day(-1)}T08:00:00Z`, periods: ['daily'] });
+        await tracker.collapseDaily();
+        expect(await tracker.collapseDaily()).toEqual({ periods: [] });
+      });
+
       it('refuses a date after now, before anything is written', async () => {
         await tracker.track({ id: 'a', periods: ['daily'] });
         const before = await backend.keys();
