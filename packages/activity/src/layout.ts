@@ -13,6 +13,8 @@
  *   {prefix}:buckets:catalogue            names of the buckets ever tracked (or collapsed), a set
  *   {prefix}:aggregates:catalogue         names of the aggregates collapses were given, a set
  *   {prefix}:aggregate:{name}:catalogue   an aggregate's members at its latest collapse, a set
+ *   {prefix}:first:{d|w|m}:catalogue      minus the start (epoch ms) of the earliest period
+ *                                         tracked, a plain integer raised with `max`
  *
  * Bucket names are percent-encoded (`encodeKeySegment`), so no name can reach another key.
  */
@@ -46,6 +48,11 @@ export class ActivityLayout {
 
   knownAggregates(): string {
     return keyOf(this.#prefix, 'aggregates', CATALOGUE);
+  }
+
+  /** Holds -startMs of the earliest instance tracked, so `max` keeps the earliest. */
+  firstPeriod(letter: string): string {
+    return keyOf(this.#prefix, 'first', letter, CATALOGUE);
   }
 
   aggregateMembers(name: string): string {

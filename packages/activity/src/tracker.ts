@@ -17,6 +17,7 @@ import {
   groupOf,
   type Instance,
   instanceAt,
+  letterOf,
   type Period,
   unitOf,
   validatePeriod,
@@ -147,6 +148,8 @@ export class ActivityTracker {
    * bucket to the catalogue once per process, in the same write as its first activity.
    */
   readonly #knownBuckets = new Set<string>();
+  /** Per period type, the earliest instance start this process has recorded as tracked. */
+  readonly #firstKnown = new Map<Period, number>();
 
   constructor(backend: Backend, options: ActivityTrackerOptions = {}) {
     validateBackend(backend);
@@ -214,13 +217,20 @@ export class ActivityTracker {
     const ms = this.#instant(args.date, 'date');
     const groups = periods.map((period) => groupOf(period, this.#keyer.key(ms, unitOf(period))));
     const catalogue = this.#catalogueOps(replacing ? [bucket, oldBucket] : [bucket]);
+    const firsts = this.#firstOps(periods.map((period) => [period, ms] as const));
     if (!replacing) {
       await this.#learning(catalogue, () =>
-        this.#backend.write([...catalogue, ...groups.map((group) => this.#add(group, bucket, [id]))]),
+        this.#backend.write([
+          ...catalogue,
+          ...firsts,
+          ...groups.map((group) => this.#add(group, bucket, [id])),
+        ]),
       );
       return;
     }
-    if (catalogue.length > 0) await this.#learning(catalogue, () => this.#backend.write(catalogue));
+    if (catalogue.length + firsts.length > 0) {
+      await this.#learning(catalogue, () => this.#backend.write([...catalogue, ...firsts]));
+    }
     await Promise.all(
       groups.map((group) =>
         this.#backend.write(
@@ -241,6 +251,7 @@ export class ActivityTracker {
   async trackMany(records: Iterable<Omit<TrackArgs, 'oldId' | 'oldBucket'>>): Promise<void> {
     const members = new Map<string, Set<string>>();
     const buckets = new Set<string>();
+    const earliest = new Map<Period, number>();
     mapRecords(
       records,
       '{ id, bucket?, date?, periods? }',
@@ -254,6 +265,7 @@ export class ActivityTracker {
         const ms = this.#instant(record.date, 'date');
         buckets.add(bucket);
         for (const period of this.#choosePeriods(record.periods)) {
+          if (!(ms >= (earliest.get(period) ?? Number.POSITIVE_INFINITY))) earliest.set(period, ms);
           const key = this.#keys.raw(bucket, groupOf(period, this.#keyer.key(ms, unitOf(period))));
           let set = members.get(key);
           if (!set) members.set(key, (set = new Set()));
@@ -264,9 +276,11 @@ export class ActivityTracker {
     if (members.size === 0) return;
     const op: 'setAdd' | 'hllAdd' = this.#mode === 'exact' ? 'setAdd' : 'hllAdd';
     const catalogue = this.#catalogueOps([...buckets]);
+    const firsts = this.#firstOps([...earliest]);
     await this.#learning(catalogue, () =>
       this.#backend.write([
         ...catalogue,
+        ...firsts,
         ...[...members].map(([key, ids]) => ({ op, key, members: [...ids] })),
       ]),
     );
@@ -499,11 +513,15 @@ export class ActivityTracker {
   /** Closed instances before `ms`, newest first, at most `max`, up to the first collapsed one. */
   async #uncollapsed(period: Period, ms: number, max: number): Promise<Instance[]> {
     const pending: Instance[] = [];
+    // Nothing before the first period ever tracked needs finalising (unknown for data tracked
+    // before the tracker kept it: then the walk goes back `max` periods, as it used to).
+    const [first] = await this.#backend.read([{ op: 'get', key: this.#keys.firstPeriod(letterOf(period)) }]);
+    const floor = first === null ? Number.NEGATIVE_INFINITY : -Number(first);
     // The instance containing `ms` is open; the walk starts just before it.
     let cursor = instanceAt(period, ms, this.#zone).startMs;
-    while (pending.length < max) {
+    while (pending.length < max && cursor > floor) {
       const page: Instance[] = [];
-      while (page.length < MARKER_PAGE && pending.length + page.length < max) {
+      while (page.length < MARKER_PAGE && pending.length + page.length < max && cursor > floor) {
         const instance = instanceAt(period, cursor - 1, this.#zone);
         page.push(instance);
         cursor = instance.startMs;
@@ -569,6 +587,23 @@ export class ActivityTracker {
       for (const bucket of fresh) this.#knownBuckets.delete(bucket);
       throw error;
     }
+  }
+
+  /**
+   * The catalogue write for the earliest tracked period of each period type, when it is
+   * earlier than what this process has recorded: once per period type per process, then only
+   * for backfills. Cached before the write, like the buckets.
+   */
+  #firstOps(instants: ReadonlyArray<readonly [Period, number]>): WriteOp[] {
+    const ops: WriteOp[] = [];
+    for (const [period, ms] of instants) {
+      const start = instanceAt(period, ms, this.#zone).startMs;
+      const known = this.#firstKnown.get(period);
+      if (known !== undefined && known <= start) continue;
+      this.#firstKnown.set(period, start);
+      ops.push({ op: 'max', key: this.#keys.firstPeriod(letterOf(period)), value: -start });
+    }
+    return ops;
   }
 
   /** Read the catalogue: the buckets ever tracked, the aggregates' names. */

@@ -106,6 +106,7 @@ describeEachBackend(
           'activity:aggregates:catalogue',
           'activity:buckets:catalogue',
           'activity:done:d20261123',
+          'activity:first:d:catalogue',
           'activity:n:total:d20261123',
           'activity:n:web:d20261123',
           'activity:raw:web:d20261124',
@@ -149,6 +150,28 @@ describeEachBackend(
         });
       });
 
+      it('starts from the first period ever tracked, not maxPeriods back', async () => {
+        await tracker.track({ id: 'a', date: `${day(-3)}T08:00:00Z`, periods: ['daily', 'monthly'] });
+        const result = await tracker.collapse({ maxPeriods: 60, periods: ['daily', 'monthly'] });
+        expect(result.periods.map((p) => [p.period, p.date, p.counts.all])).toEqual([
+          ['daily', day(-3), 1],
+          ['daily', day(-2), 0],
+          ['daily', day(-1), 0],
+        ]);
+        expect((await backend.keys()).filter((k) => k.includes(':done:'))).toEqual([
+          'activity:done:d20261121',
+          'activity:done:d20261122',
+          'activity:done:d20261123',
+        ]);
+      });
+
+      it('knows the first period another process tracked, and earlier backfills', async () => {
+        await trackerOn(backend).track({ id: 'a', date: `${day(-2)}T08:00:00Z`, periods: ['daily'] });
+        await trackerOn(backend).track({ id: 'b', date: `${day(-4)}T08:00:00Z`, periods: ['daily'] });
+        const result = await tracker.collapse({ maxPeriods: 60, periods: ['daily'] });
+        expect(result.periods.map((p) => p.date)).toEqual([day(-4), day(-3), day(-2), day(-1)]);
+      });
+
       it('returns no periods when there is nothing left to collapse', async () => {
         await tracker.track({ id: 'a', date: `${day(-1)}T08:00:00Z`, periods: ['daily'] });
         await tracker.collapseDaily();
@@ -188,13 +211,11 @@ describeEachBackend(
           periods: ['daily', 'monthly'],
           onProgress: (done, total) => calls.push([done, total]),
         });
-        // Daily: the 23rd and 22nd, stopping at the 21st (already collapsed); monthly: Oct, Sep, Aug.
+        // Daily: the 23rd and 22nd, stopping at the 21st (already collapsed); monthly: none,
+        // as the first month tracked (November) is still open.
         expect(calls).toEqual([
-          [1, 5],
-          [2, 5],
-          [3, 5],
-          [4, 5],
-          [5, 5],
+          [1, 2],
+          [2, 2],
         ]);
       });
 
@@ -295,6 +316,7 @@ describeEachBackend(
         expect(await backend.keys()).toEqual([
           'activity:buckets:catalogue',
           'activity:done:d20261123',
+          'activity:first:d:catalogue',
           'activity:n:all:d20261123',
           'activity:raw:all:d20261123',
         ]);

@@ -65,7 +65,11 @@ describeEachBackend((make, kind) => {
           await tracker.collapse({ buckets: BUCKETS, aggregateBuckets: AGGREGATES, maxPeriods: DAYS.length });
           const collapsed = await lookup();
           expect(live.map((r) => [r.counts, r.final])).toEqual(expected.map((c) => [c, false]));
-          expect(collapsed.map((r) => [r.counts, r.final])).toEqual(expected.map((c) => [c, true]));
+          // Days before the first one tracked are never finalised (with nothing tracked, all are).
+          const first = ops.length === 0 ? 0 : Math.min(...ops.map((op) => op.day));
+          expect(collapsed.map((r) => [r.counts, r.final])).toEqual(
+            expected.map((c, day) => [c, day >= first]),
+          );
           expect((await backend.keys()).filter((k) => k.includes(':raw:'))).toEqual([]);
         } finally {
           await backend.close();

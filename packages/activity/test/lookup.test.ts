@@ -204,6 +204,8 @@ describeEachBackend(
         expect((await backend.keys()).filter((k) => k.startsWith('berlin:')).sort()).toEqual([
           'berlin:buckets:catalogue',
           'berlin:done:w2026W53',
+          'berlin:first:m:catalogue',
+          'berlin:first:w:catalogue',
           'berlin:n:all:w2026W53',
           'berlin:raw:all:m202612',
           'berlin:raw:all:m202701',

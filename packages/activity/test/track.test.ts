@@ -44,6 +44,9 @@ describeEachBackend(
         await tracker.track({ id: 'a', bucket: 'web' });
         expect(await backend.keys()).toEqual([
           'activity:buckets:catalogue',
+          'activity:first:d:catalogue',
+          'activity:first:m:catalogue',
+          'activity:first:w:catalogue',
           'activity:raw:web:d20261124',
           'activity:raw:web:m202611',
           'activity:raw:web:w2026W48',
@@ -58,6 +61,9 @@ describeEachBackend(
         expect(calls.map(([ops]) => ops.map((o) => ('key' in o ? o.key : o.op)))).toEqual([
           [
             'activity:buckets:catalogue',
+            'activity:first:d:catalogue',
+            'activity:first:w:catalogue',
+            'activity:first:m:catalogue',
             'activity:raw:web:d20261124',
             'activity:raw:web:w2026W48',
             'activity:raw:web:m202611',
@@ -138,8 +144,8 @@ describeEachBackend(
         await tracker.track({ id: 'u', bucket: 'auth', oldId: 's', oldBucket: 'anon' });
         const calls = write.mock.calls as Array<[readonly WriteOp[], WriteOptions?]>;
         expect(calls.map(([ops, options]) => [ops.map((o) => o.op), options])).toEqual([
-          // The catalogue learns the two new buckets first (once per process).
-          [['setAdd'], undefined],
+          // The catalogue learns the two new buckets and the first periods (once per process).
+          [['setAdd', 'max', 'max', 'max'], undefined],
           [['setRemove', 'setAdd'], { atomic: true }],
           [['setRemove', 'setAdd'], { atomic: true }],
           [['setRemove', 'setAdd'], { atomic: true }],
