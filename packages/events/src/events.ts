@@ -15,6 +15,9 @@ import {
   divides,
   type Instant,
   InvalidArgumentError,
+  range,
+  type TimeInput,
+  type TimeRange,
   type Unit,
 } from '@porpoise/timerange';
 import { EventKeys } from './keys.js';
@@ -146,6 +149,15 @@ export class Events {
       .filter((step) => cleared.get(step.unit))
       .map((step) => ({ op: 'setBits', key: step.key, offsets: [mark.id], value: false }));
     await backend.write(ops);
+  }
+
+  /**
+   * A range in this instance's zone and week start, whose numeric offsets count from its
+   * clock (`now`): `events.range('day', -7)` is the seven days before today by that clock.
+   */
+  range(unit: Unit, start?: TimeInput, end?: TimeInput): TimeRange {
+    const { zone, weekStart, now } = this.#context.options;
+    return range(unit, start, end, { zone, weekStart, now });
   }
 
   /** A query over one event, to combine with and/or/xor/andNot/not. */

@@ -193,6 +193,19 @@ describeEachBackend((make) => {
     });
   });
 
+  it('range() makes ranges on the instance clock, zone and week start', async () => {
+    const tokyo = new Events(backend, { now: () => NOW, zone: 'Asia/Tokyo', weekStart: 7, prefix: 'tokyo' });
+    const week = tokyo.range('day', -7);
+    expect([week.zone, week.weekStart, week.size, week.end.toISO()]).toEqual([
+      'Asia/Tokyo',
+      7,
+      7,
+      '2026-11-24T00:00:00.000+09:00',
+    ]);
+    await tokyo.event('x', 1);
+    expect((await tokyo.get('x').union(tokyo.range('week', 0, 1))).toArray()).toEqual([1]);
+  });
+
   it('union over a week gives the unique ids of its days', async () => {
     await events.eventMany([
       { name: 'seen', id: 1, at: new Date('2026-11-16T10:00Z') },

@@ -17,8 +17,12 @@ import { ZoneClock } from './zone.js';
 export interface RangeOptions {
   /** IANA zone in which bucket boundaries and keys are computed. Default 'UTC'. */
   zone?: string;
-  /** The current time for numeric offsets. Default: the system clock. */
-  now?: Date | DateTime | number;
+  /**
+   * The current time for numeric offsets: a function returning a Date (the shape of the
+   * recorders' `now` option, so a clock can be shared), or a fixed Date, DateTime or epoch ms.
+   * Default: the system clock.
+   */
+  now?: (() => Date) | Date | DateTime | number;
   /** 1 = ISO weeks starting Monday (default), 7 = weeks starting Sunday. */
   weekStart?: WeekStart;
 }
@@ -59,7 +63,8 @@ export function calendarFor(opts: RangeOptions | undefined): Calendar {
 }
 
 function nowMs(opts: RangeOptions | undefined): number {
-  return opts?.now === undefined ? Date.now() : instantMs(opts.now, 'now');
+  if (opts?.now === undefined) return Date.now();
+  return typeof opts.now === 'function' ? instantMs(opts.now(), 'now') : instantMs(opts.now, 'now');
 }
 
 /** Move `n` whole buckets from the bucket start `startMs`. */

@@ -82,6 +82,14 @@ describe('numeric offsets are whole buckets from the start of the current bucket
     expect(keys(yearrange(-1, 1, { now: now.getTime() }))).toEqual(['2025', '2026']);
   });
 
+  it('accepts a function returning a Date as now, like the recorders do', () => {
+    expect(keys(dayrange(-1, 0, { now: () => now }))).toEqual(['20261123']);
+  });
+
+  it('refuses a now function that does not return a Date', () => {
+    expect(() => dayrange(-1, 0, { now: (() => 'soon') as never })).toThrow(/Invalid argument "now"/);
+  });
+
   it('mixes a numeric start with an absolute end', () => {
     expect(keys(dayrange(-2, '2026-11-24T06:00:00Z', { now }))).toEqual(['20261122', '20261123', '20261124']);
   });
