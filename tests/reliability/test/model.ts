@@ -135,6 +135,14 @@ export class CountersModel {
 export class ActivityModel {
   readonly #raw = new Map<string, Set<string>>();
   readonly #collapsed = new Map<number, Record<string, number>>();
+  /** The first day ever tracked: collapse walks back no further (none tracked: no floor). */
+  #first = Number.NEGATIVE_INFINITY;
+  #tracked = false;
+
+  #seen(day: number): void {
+    this.#first = this.#tracked ? Math.min(this.#first, day) : day;
+    this.#tracked = true;
+  }
 
   #set(bucket: string, day: number): Set<string> {
     const key = `${bucket}|${day}`;
@@ -144,10 +152,12 @@ export class ActivityModel {
   }
 
   track(id: string, bucket: string, day: number): void {
+    this.#seen(day);
     this.#set(bucket, day).add(id);
   }
 
   replace(oldId: string, oldBucket: string, id: string, bucket: string, day: number): void {
+    this.#seen(day);
     this.#set(oldBucket, day).delete(oldId);
     this.#set(bucket, day).add(id);
   }
@@ -158,10 +168,13 @@ export class ActivityModel {
     return { web: web.size, ios: ios.size, total: new Set([...web, ...ios]).size };
   }
 
-  /** Collapse closed days before `today`, newest first, at most maxPeriods, stopping at a collapsed one. */
+  /**
+   * Collapse closed days before `today`, newest first, at most maxPeriods, stopping at a
+   * collapsed one or before the first day tracked.
+   */
   collapse(today: number, maxPeriods: number): void {
     let day = today - 1;
-    for (let n = 0; n < maxPeriods; n++, day--) {
+    for (let n = 0; n < maxPeriods && day >= this.#first; n++, day--) {
       if (this.#collapsed.has(day)) break;
       this.#collapsed.set(day, this.#live(day));
       this.#raw.delete(`web|${day}`);
