@@ -6,6 +6,8 @@ export {
   ActivityTracker,
   type ActivityTrackerOptions,
   type CollapseArgs,
+  type CollapsedPeriod,
+  type CollapseResult,
   type LookupArgs,
   type LookupRow,
   MAX_COLLAPSE_PERIODS,

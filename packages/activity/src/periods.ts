@@ -39,6 +39,10 @@ export interface Instance {
   readonly group: string;
 }
 
+export function letterOf(period: Period): string {
+  return LETTER[period];
+}
+
 /** The locality group of the period instance whose bucket key is `bucketKey`. */
 export function groupOf(period: Period, bucketKey: string): string {
   return `${LETTER[period]}${bucketKey}`;

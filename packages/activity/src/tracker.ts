@@ -17,6 +17,7 @@ import {
   groupOf,
   type Instance,
   instanceAt,
+  letterOf,
   type Period,
   unitOf,
   validatePeriod,
@@ -39,8 +40,8 @@ export interface ActivityTrackerOptions {
 }
 
 export interface TrackArgs {
-  /** The entity: a string or a finite number, compared as a string (123 and '123' are one). */
-  id?: string | number;
+  /** The entity: a string or a safe integer, compared as a string (123 and '123' are one). */
+  id: string | number;
   /** Default 'all'. */
   bucket?: string;
   /** Replace this id (default: `id`) of `oldBucket` (default: `bucket`) atomically. Exact mode only. */
@@ -53,7 +54,7 @@ export interface TrackArgs {
 }
 
 export interface CollapseArgs {
-  /** Only periods that ended at or before this instant are collapsed. Default now. */
+  /** Only periods that ended at or before this instant are collapsed. Default now; never after now. */
   date?: TimeInput;
   /** How many closed periods to collapse at most, newest first. Default 1, at most 10,000. */
   maxPeriods?: number;
@@ -69,6 +70,24 @@ export interface CollapseArgs {
   onProgress?: (done: number, total: number) => void;
 }
 
+/** One period a `collapse` call finalised, with the counts it stored. */
+export interface CollapsedPeriod {
+  period: Period;
+  /** 'YYYY-MM-DD' of the period's first day, as in `lookup`. */
+  date: string;
+  /** The stored count of every bucket and aggregate of the collapse. */
+  counts: Record<string, number>;
+}
+
+/** What a `collapse` call did. */
+export interface CollapseResult {
+  /**
+   * The periods this call finalised, per period type in the order applied (oldest first).
+   * Periods another process finalised meanwhile are not listed.
+   */
+  periods: CollapsedPeriod[];
+}
+
 export interface LookupArgs {
   period: Period;
   /** Default: 365 days before `end`. */
@@ -79,9 +98,15 @@ export interface LookupArgs {
   buckets?: string[];
   /**
    * Aggregates to report too; computed live (as a union) for periods not collapsed yet.
-   * Collapsed periods report the count their collapse stored.
+   * Collapsed periods report the count their collapse stored. Aggregates an earlier collapse
+   * was given are known without this (the tracker remembers them in the backend).
    */
   aggregateBuckets?: Record<string, string[]>;
+  /**
+   * Read buckets never tracked (nor collapsed, nor with data in the span) as 0 instead of
+   * refusing them: without it a misspelt name is an InvalidArgumentError. Default false.
+   */
+  allowUnknownBuckets?: boolean;
 }
 
 export interface LookupRow {
@@ -118,6 +143,13 @@ export class ActivityTracker {
   readonly #now: () => Date;
   readonly #keyer: BucketKeyer;
   readonly #keys: ActivityLayout;
+  /**
+   * Buckets this process knows are in the catalogue (wrote or read them): `track` adds a new
+   * bucket to the catalogue once per process, in the same write as its first activity.
+   */
+  readonly #knownBuckets = new Set<string>();
+  /** Per period type, the earliest instance start this process has recorded as tracked. */
+  readonly #firstKnown = new Map<Period, number>();
 
   constructor(backend: Backend, options: ActivityTrackerOptions = {}) {
     validateBackend(backend);
@@ -184,9 +216,20 @@ export class ActivityTracker {
     const periods = this.#choosePeriods(args.periods);
     const ms = this.#instant(args.date, 'date');
     const groups = periods.map((period) => groupOf(period, this.#keyer.key(ms, unitOf(period))));
+    const catalogue = this.#catalogueOps(replacing ? [bucket, oldBucket] : [bucket]);
+    const firsts = this.#firstOps(periods.map((period) => [period, ms] as const));
     if (!replacing) {
-      await this.#backend.write(groups.map((group) => this.#add(group, bucket, [id])));
+      await this.#learning(catalogue, () =>
+        this.#backend.write([
+          ...catalogue,
+          ...firsts,
+          ...groups.map((group) => this.#add(group, bucket, [id])),
+        ]),
+      );
       return;
+    }
+    if (catalogue.length + firsts.length > 0) {
+      await this.#learning(catalogue, () => this.#backend.write([...catalogue, ...firsts]));
     }
     await Promise.all(
       groups.map((group) =>
@@ -207,6 +250,8 @@ export class ActivityTracker {
    */
   async trackMany(records: Iterable<Omit<TrackArgs, 'oldId' | 'oldBucket'>>): Promise<void> {
     const members = new Map<string, Set<string>>();
+    const buckets = new Set<string>();
+    const earliest = new Map<Period, number>();
     mapRecords(
       records,
       '{ id, bucket?, date?, periods? }',
@@ -218,7 +263,9 @@ export class ActivityTracker {
         const bucket = record.bucket === undefined ? DEFAULT_BUCKET : record.bucket;
         validateName(bucket, 'bucket');
         const ms = this.#instant(record.date, 'date');
+        buckets.add(bucket);
         for (const period of this.#choosePeriods(record.periods)) {
+          if (!(ms >= (earliest.get(period) ?? Number.POSITIVE_INFINITY))) earliest.set(period, ms);
           const key = this.#keys.raw(bucket, groupOf(period, this.#keyer.key(ms, unitOf(period))));
           let set = members.get(key);
           if (!set) members.set(key, (set = new Set()));
@@ -227,8 +274,16 @@ export class ActivityTracker {
       },
     );
     if (members.size === 0) return;
-    const op = this.#mode === 'exact' ? 'setAdd' : 'hllAdd';
-    await this.#backend.write([...members].map(([key, ids]) => ({ op, key, members: [...ids] })));
+    const op: 'setAdd' | 'hllAdd' = this.#mode === 'exact' ? 'setAdd' : 'hllAdd';
+    const catalogue = this.#catalogueOps([...buckets]);
+    const firsts = this.#firstOps([...earliest]);
+    await this.#learning(catalogue, () =>
+      this.#backend.write([
+        ...catalogue,
+        ...firsts,
+        ...[...members].map(([key, ids]) => ({ op, key, members: [...ids] })),
+      ]),
+    );
   }
 
   trackDaily(args: Omit<TrackArgs, 'periods'>): Promise<void> {
@@ -249,7 +304,7 @@ export class ActivityTracker {
    * its collapse marker, so running it twice, or from two processes, counts once, and a
    * crash leaves either the raw ids or the counts, never neither.
    */
-  async collapse(args: CollapseArgs = {}): Promise<void> {
+  async collapse(args: CollapseArgs = {}): Promise<CollapseResult> {
     if (typeof args !== 'object' || args === null) {
       throw new InvalidArgumentError(
         'args',
@@ -257,7 +312,16 @@ export class ActivityTracker {
         'must be an object { date?, maxPeriods?, buckets?, aggregateBuckets?, periods? }',
       );
     }
-    const ms = this.#instant(args.date, 'date');
+    const nowMs = this.#nowMs();
+    const ms = args.date === undefined ? nowMs : instantOf(args.date, 'date', this.#zone);
+    if (ms > nowMs) {
+      // A later date would finalise the open period (and future ones) with the counts so far.
+      throw new InvalidArgumentError(
+        'date',
+        args.date,
+        `is after now (${new Date(nowMs).toISOString()}): only periods that have ended can be collapsed`,
+      );
+    }
     const maxPeriods = args.maxPeriods === undefined ? 1 : args.maxPeriods;
     if (!Number.isSafeInteger(maxPeriods) || maxPeriods < 1 || maxPeriods > MAX_COLLAPSE_PERIODS) {
       throw new InvalidArgumentError(
@@ -284,31 +348,59 @@ export class ActivityTracker {
     // An aggregate's members are collapsed with it: the union needs their raw ids, and once
     // the period is final nothing may still depend on them.
     const buckets = [...new Set([...listed, ...[...aggregates.values()].flat()])];
+    if (aggregates.size > 0) await this.#refuseTrackedAggregates(aggregates);
     // Every period type's pending list is found first, so progress has a fixed total.
     const pending: Instance[][] = [];
     for (const period of periods) pending.push(await this.#uncollapsed(period, ms, maxPeriods));
     const total = pending.reduce((sum, instances) => sum + instances.length, 0);
     let done = 0;
+    const applied: Instance[] = [];
     for (const instances of pending) {
       // Apply oldest first: a run that dies midway has collapsed the oldest periods, and the
       // next run, walking back from the newest, reaches every one still pending before it
       // stops at a collapsed one. Newest first would strand the older periods behind it.
       for (const instance of instances.reverse()) {
-        await this.#collapseOne(instance, buckets, aggregates);
+        if (await this.#collapseOne(instance, buckets, aggregates)) applied.push(instance);
         onProgress?.(++done, total);
       }
     }
+    // Last, so a collapse that fails midway is retried whole; lookups of live periods then
+    // know the aggregates (and buckets) without being given them.
+    if (aggregates.size > 0) {
+      await this.#backend.write(this.#rememberAggregates(buckets, aggregates), { atomic: true });
+      for (const bucket of buckets) this.#knownBuckets.add(bucket);
+    } else {
+      const catalogue = this.#catalogueOps(buckets);
+      if (catalogue.length > 0) await this.#learning(catalogue, () => this.#backend.write(catalogue));
+    }
+    return { periods: await this.#storedCounts(applied, [...buckets, ...aggregates.keys()]) };
   }
 
-  collapseDaily(args: Omit<CollapseArgs, 'periods'> = {}): Promise<void> {
+  /** The counts the collapse stored for `instances`, in one read. */
+  async #storedCounts(instances: Instance[], names: string[]): Promise<CollapsedPeriod[]> {
+    if (instances.length === 0) return [];
+    const stored = await this.#backend.read(
+      instances.flatMap((instance) =>
+        names.map((name) => ({ op: 'get' as const, key: this.#keys.count(name, instance.group) })),
+      ),
+    );
+    let next = 0;
+    return instances.map((instance) => {
+      const counts: Record<string, number> = {};
+      for (const name of names) setCount(counts, name, Number(stored[next++] ?? 0));
+      return { period: instance.period, date: instance.date, counts };
+    });
+  }
+
+  collapseDaily(args: Omit<CollapseArgs, 'periods'> = {}): Promise<CollapseResult> {
     return this.collapse({ ...args, periods: ['daily'] });
   }
 
-  collapseWeekly(args: Omit<CollapseArgs, 'periods'> = {}): Promise<void> {
+  collapseWeekly(args: Omit<CollapseArgs, 'periods'> = {}): Promise<CollapseResult> {
     return this.collapse({ ...args, periods: ['weekly'] });
   }
 
-  collapseMonthly(args: Omit<CollapseArgs, 'periods'> = {}): Promise<void> {
+  collapseMonthly(args: Omit<CollapseArgs, 'periods'> = {}): Promise<CollapseResult> {
     return this.collapse({ ...args, periods: ['monthly'] });
   }
 
@@ -341,9 +433,18 @@ export class ActivityTracker {
       throw new InvalidArgumentError('start', args.start, `is after end (${new Date(endMs).toISOString()})`);
     }
     const buckets = validateBuckets(args.buckets === undefined ? [DEFAULT_BUCKET] : args.buckets, 'buckets');
-    const aggregates = validateAggregates(args.aggregateBuckets);
-    const names = [...new Set([...buckets, ...aggregates.keys()])];
+    const given = validateAggregates(args.aggregateBuckets);
+    const allowUnknown = args.allowUnknownBuckets === undefined ? false : args.allowUnknownBuckets;
+    if (typeof allowUnknown !== 'boolean') {
+      throw new InvalidArgumentError('allowUnknownBuckets', allowUnknown, 'must be a boolean');
+    }
+    const names = [...new Set([...buckets, ...given.keys()])];
     if (startMs === endMs) return [];
+    // Names not given as aggregates are buckets or aggregates the catalogue knows.
+    const { aggregates, unknown } = await this.#resolve(buckets, given);
+    // The implicit default bucket may have no data yet: that is 0, not a misspelling.
+    if (args.buckets === undefined) unknown.delete(DEFAULT_BUCKET);
+    if (allowUnknown) unknown.clear();
     const span = range(unitOf(args.period), new Date(startMs), new Date(endMs), { zone: this.#zone });
     const reads = span.size * (1 + 2 * names.length);
     if (reads > MAX_QUERY_LEAVES) {
@@ -369,17 +470,32 @@ export class ActivityTracker {
     }
     const results = ops.length === 0 ? [] : await this.#backend.read(ops);
     let next = 0;
-    return instances.map((instance) => {
+    const withData = new Set<string>();
+    const rows = instances.map((instance) => {
       const final = results[next++] === true;
       const counts: Record<string, number> = {};
       for (const name of names) {
         const stored = results[next++] as string | null;
         const current = results[next++] as number;
+        if (stored !== null || current > 0) withData.add(name);
         // A bucket left out of its period's collapse has no stored count but keeps its raw ids.
         setCount(counts, name, final && stored !== null ? Number(stored) : current);
       }
       return { date: instance.date, counts, final };
     });
+    // A bucket with data in the span is real even when the catalogue predates it.
+    const missing = [...unknown].find((name) => !withData.has(name) || !names.includes(name));
+    if (missing !== undefined) {
+      const known = [...this.#knownBuckets].sort();
+      throw new InvalidArgumentError(
+        names.includes(missing) ? 'buckets' : 'aggregateBuckets',
+        missing,
+        `is not a bucket this tracker has seen tracked nor an aggregate it collapsed with (known buckets: ${
+          known.length === 0 ? 'none' : known.join(', ')
+        }); pass allowUnknownBuckets: true to read unknown buckets as 0`,
+      );
+    }
+    return rows;
   }
 
   lookupDaily(args: Omit<LookupArgs, 'period'> = {}): Promise<LookupRow[]> {
@@ -397,11 +513,15 @@ export class ActivityTracker {
   /** Closed instances before `ms`, newest first, at most `max`, up to the first collapsed one. */
   async #uncollapsed(period: Period, ms: number, max: number): Promise<Instance[]> {
     const pending: Instance[] = [];
+    // Nothing before the first period ever tracked needs finalising (unknown for data tracked
+    // before the tracker kept it: then the walk goes back `max` periods, as it used to).
+    const [first] = await this.#backend.read([{ op: 'get', key: this.#keys.firstPeriod(letterOf(period)) }]);
+    const floor = first === null ? Number.NEGATIVE_INFINITY : -Number(first);
     // The instance containing `ms` is open; the walk starts just before it.
     let cursor = instanceAt(period, ms, this.#zone).startMs;
-    while (pending.length < max) {
+    while (pending.length < max && cursor > floor) {
       const page: Instance[] = [];
-      while (page.length < MARKER_PAGE && pending.length + page.length < max) {
+      while (page.length < MARKER_PAGE && pending.length + page.length < max && cursor > floor) {
         const instance = instanceAt(period, cursor - 1, this.#zone);
         page.push(instance);
         cursor = instance.startMs;
@@ -441,6 +561,131 @@ export class ActivityTracker {
     ops.push({ op: 'set', key: marker, value: new Date(this.#nowMs()).toISOString() });
     ops.push({ op: 'delete', keys: buckets.map((bucket) => this.#keys.raw(bucket, group)) });
     return this.#backend.write(ops, { atomic: true, unlessExists: marker });
+  }
+
+  /** The catalogue write for buckets this process has not recorded yet (none when all are known). */
+  #catalogueOps(buckets: readonly string[]): WriteOp[] {
+    const fresh = [...new Set(buckets)].filter((bucket) => !this.#knownBuckets.has(bucket));
+    return fresh.length === 0 ? [] : [{ op: 'setAdd', key: this.#keys.knownBuckets(), members: fresh }];
+  }
+
+  /**
+   * Run `write`, which carries the catalogue ops `catalogue` (from `#catalogueOps`), and
+   * remember their buckets. Buckets are marked known while it runs, so concurrent first tracks of a
+   * bucket do not all add it; a failure forgets them again.
+   */
+  async #learning(catalogue: WriteOp[], write: () => Promise<unknown>): Promise<void> {
+    if (catalogue.length === 0) {
+      await write();
+      return;
+    }
+    const fresh = (catalogue[0] as { members: readonly string[] }).members;
+    for (const bucket of fresh) this.#knownBuckets.add(bucket);
+    try {
+      await write();
+    } catch (error) {
+      for (const bucket of fresh) this.#knownBuckets.delete(bucket);
+      throw error;
+    }
+  }
+
+  /**
+   * The catalogue write for the earliest tracked period of each period type, when it is
+   * earlier than what this process has recorded: once per period type per process, then only
+   * for backfills. Cached before the write, like the buckets.
+   */
+  #firstOps(instants: ReadonlyArray<readonly [Period, number]>): WriteOp[] {
+    const ops: WriteOp[] = [];
+    for (const [period, ms] of instants) {
+      const start = instanceAt(period, ms, this.#zone).startMs;
+      const known = this.#firstKnown.get(period);
+      if (known !== undefined && known <= start) continue;
+      this.#firstKnown.set(period, start);
+      ops.push({ op: 'max', key: this.#keys.firstPeriod(letterOf(period)), value: -start });
+    }
+    return ops;
+  }
+
+  /** Read the catalogue: the buckets ever tracked, the aggregates' names. */
+  async #readCatalogue(): Promise<{ buckets: Set<string>; aggregates: string[] }> {
+    const [buckets, aggregates] = await this.#backend.read([
+      { op: 'setMembers', keys: [this.#keys.knownBuckets()] },
+      { op: 'setMembers', keys: [this.#keys.knownAggregates()] },
+    ] as const);
+    for (const bucket of buckets) this.#knownBuckets.add(bucket);
+    return { buckets: new Set(buckets), aggregates };
+  }
+
+  /** An aggregate may not take the name of a tracked bucket: both would count under one key. */
+  async #refuseTrackedAggregates(aggregates: Map<string, string[]>): Promise<void> {
+    let tracked = [...aggregates.keys()].find((name) => this.#knownBuckets.has(name));
+    if (tracked === undefined) {
+      const { buckets } = await this.#readCatalogue();
+      tracked = [...aggregates.keys()].find((name) => buckets.has(name));
+    }
+    if (tracked !== undefined) {
+      throw new InvalidArgumentError(
+        'aggregateBuckets',
+        tracked,
+        'is the name of a tracked bucket: give the aggregate a name of its own',
+      );
+    }
+  }
+
+  /** The catalogue write of a collapse: its buckets, and each aggregate with its members. */
+  #rememberAggregates(buckets: readonly string[], aggregates: Map<string, string[]>): WriteOp[] {
+    const ops: WriteOp[] = [
+      { op: 'setAdd', key: this.#keys.knownBuckets(), members: buckets },
+      { op: 'setAdd', key: this.#keys.knownAggregates(), members: [...aggregates.keys()] },
+    ];
+    for (const [name, members] of aggregates) {
+      const key = this.#keys.aggregateMembers(name);
+      ops.push({ op: 'delete', keys: [key] }, { op: 'setAdd', key, members });
+    }
+    return ops;
+  }
+
+  /**
+   * What the lookup's names are: `given` aggregates win; other names are aggregates of the
+   * catalogue, else buckets. `unknown`: names (and aggregate members) the catalogue does not
+   * know, read only when the cache cannot answer.
+   */
+  async #resolve(
+    buckets: readonly string[],
+    given: Map<string, string[]>,
+  ): Promise<{ aggregates: Map<string, string[]>; unknown: Set<string> }> {
+    const aggregates = new Map(given);
+    // `buckets` may list given aggregates (to order the report): those are not buckets.
+    const wanted = [
+      ...new Set([...buckets.filter((name) => !given.has(name)), ...[...given.values()].flat()]),
+    ];
+    // Given aggregate names are checked against the tracked buckets like collapse does.
+    if (given.size === 0 && wanted.every((name) => this.#knownBuckets.has(name))) {
+      return { aggregates, unknown: new Set() };
+    }
+    const catalogue = await this.#readCatalogue();
+    const tracked = [...given.keys()].find((name) => catalogue.buckets.has(name));
+    if (tracked !== undefined) {
+      throw new InvalidArgumentError(
+        'aggregateBuckets',
+        tracked,
+        'is the name of a tracked bucket: give the aggregate a name of its own',
+      );
+    }
+    const remembered = wanted.filter((name) => !given.has(name) && catalogue.aggregates.includes(name));
+    if (remembered.length > 0) {
+      const members = await this.#backend.read(
+        remembered.map((name) => ({ op: 'setMembers' as const, keys: [this.#keys.aggregateMembers(name)] })),
+      );
+      remembered.forEach((name, i) => {
+        const list = members[i] as string[];
+        if (list.length > 0) aggregates.set(name, list);
+      });
+    }
+    const unknown = new Set(
+      wanted.filter((name) => !catalogue.buckets.has(name) && !remembered.includes(name)),
+    );
+    return { aggregates, unknown };
   }
 
   #add(group: string, bucket: string, ids: string[]): WriteOp {

@@ -2,7 +2,7 @@ import type { Backend } from '@porpoise/storage';
 import { describeEachBackend } from '@porpoise/test-backends';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { ActivityTracker } from '../src/index.js';
-import { RecordingBackend, trackerOn } from './support.js';
+import { NOW, RecordingBackend, trackerOn } from './support.js';
 
 /** 'YYYY-MM-DD' of the day `n` days after 2026-11-24 (negative: before). */
 const day = (n: number) => new Date(Date.UTC(2026, 10, 24 + n)).toISOString().slice(0, 10);
@@ -102,7 +102,11 @@ describeEachBackend(
           periods: ['daily'],
         });
         expect(await backend.keys()).toEqual([
+          'activity:aggregate:total:catalogue',
+          'activity:aggregates:catalogue',
+          'activity:buckets:catalogue',
           'activity:done:d20261123',
+          'activity:first:d:catalogue',
           'activity:n:total:d20261123',
           'activity:n:web:d20261123',
           'activity:raw:web:d20261124',
@@ -110,6 +114,7 @@ describeEachBackend(
       });
 
       it('collapses weeks (ISO, Monday) and months', async () => {
+        tracker = trackerOn(backend, { now: () => new Date('2026-12-02T00:00:00Z') });
         await tracker.track({ id: 'a', date: '2026-11-16T08:00:00Z' });
         await tracker.track({ id: 'b', date: '2026-11-22T23:00:00Z' });
         await tracker.track({ id: 'c', date: '2026-11-23T01:00:00Z' });
@@ -125,6 +130,78 @@ describeEachBackend(
         ]);
       });
 
+      it('returns the periods it finalised with the counts it stored, oldest first', async () => {
+        await tracker.trackMany([
+          { id: 'a', bucket: 'web', date: `${day(-2)}T08:00:00Z`, periods: ['daily'] },
+          { id: 'a', bucket: 'web', date: `${day(-1)}T08:00:00Z`, periods: ['daily'] },
+          { id: 'b', bucket: 'ios', date: `${day(-1)}T08:00:00Z`, periods: ['daily'] },
+        ]);
+        const result = await tracker.collapse({
+          maxPeriods: 2,
+          periods: ['daily'],
+          buckets: ['web', 'ios'],
+          aggregateBuckets: { total: ['web', 'ios'] },
+        });
+        expect(result).toEqual({
+          periods: [
+            { period: 'daily', date: day(-2), counts: { web: 1, ios: 0, total: 1 } },
+            { period: 'daily', date: day(-1), counts: { web: 1, ios: 1, total: 2 } },
+          ],
+        });
+      });
+
+      it('starts from the first period ever tracked, not maxPeriods back', async () => {
+        await tracker.track({ id: 'a', date: `${day(-3)}T08:00:00Z`, periods: ['daily', 'monthly'] });
+        const result = await tracker.collapse({ maxPeriods: 60, periods: ['daily', 'monthly'] });
+        expect(result.periods.map((p) => [p.period, p.date, p.counts.all])).toEqual([
+          ['daily', day(-3), 1],
+          ['daily', day(-2), 0],
+          ['daily', day(-1), 0],
+        ]);
+        expect((await backend.keys()).filter((k) => k.includes(':done:'))).toEqual([
+          'activity:done:d20261121',
+          'activity:done:d20261122',
+          'activity:done:d20261123',
+        ]);
+      });
+
+      it('knows the first period another process tracked, and earlier backfills', async () => {
+        await trackerOn(backend).track({ id: 'a', date: `${day(-2)}T08:00:00Z`, periods: ['daily'] });
+        await trackerOn(backend).track({ id: 'b', date: `${day(-4)}T08:00:00Z`, periods: ['daily'] });
+        const result = await tracker.collapse({ maxPeriods: 60, periods: ['daily'] });
+        expect(result.periods.map((p) => p.date)).toEqual([day(-4), day(-3), day(-2), day(-1)]);
+      });
+
+      it('returns no periods when there is nothing left to collapse', async () => {
+        await tracker.track({ id: 'a', date: `${day(-1)}T08:00:00Z`, periods: ['daily'] });
+        await tracker.collapseDaily();
+        expect(await tracker.collapseDaily()).toEqual({ periods: [] });
+      });
+
+      it('refuses a date after now, before anything is written', async () => {
+        await tracker.track({ id: 'a', periods: ['daily'] });
+        const before = await backend.keys();
+        await expect(tracker.collapse({ date: '2026-11-25T00:00:00Z', periods: ['daily'] })).rejects.toThrow(
+          /Invalid argument "date" \("2026-11-25T00:00:00Z"\): is after now \(2026-11-24T12:00:00.000Z\)/,
+        );
+        expect(await backend.keys()).toEqual(before);
+      });
+
+      it('never finalises the open day, week or month, even with date = now', async () => {
+        await tracker.track({ id: 'a' });
+        await tracker.collapse({ date: NOW, maxPeriods: 3 });
+        const rows = await Promise.all([
+          tracker.lookupDaily({ start: '2026-11-24' }),
+          tracker.lookupWeekly({ start: '2026-11-23' }),
+          tracker.lookupMonthly({ start: '2026-11-01' }),
+        ]);
+        expect(rows.flat().map((r) => [r.date, r.counts.all, r.final])).toEqual([
+          ['2026-11-24', 1, false],
+          ['2026-11-23', 1, false],
+          ['2026-11-01', 1, false],
+        ]);
+      });
+
       it('reports progress after each applied period, over every period type of the call', async () => {
         for (const n of [-3, -2, -1]) await tracker.track({ id: 'a', date: `${day(n)}T08:00:00Z` });
         await tracker.collapse({ date: day(-2), periods: ['daily'] });
@@ -134,13 +211,11 @@ describeEachBackend(
           periods: ['daily', 'monthly'],
           onProgress: (done, total) => calls.push([done, total]),
         });
-        // Daily: the 23rd and 22nd, stopping at the 21st (already collapsed); monthly: Oct, Sep, Aug.
+        // Daily: the 23rd and 22nd, stopping at the 21st (already collapsed); monthly: none,
+        // as the first month tracked (November) is still open.
         expect(calls).toEqual([
-          [1, 5],
-          [2, 5],
-          [3, 5],
-          [4, 5],
-          [5, 5],
+          [1, 2],
+          [2, 2],
         ]);
       });
 
@@ -239,7 +314,9 @@ describeEachBackend(
         await tracker.collapse({ periods: ['daily'] });
         expect(await finality(-1, 0)).toEqual([[day(-1), 1, true]]);
         expect(await backend.keys()).toEqual([
+          'activity:buckets:catalogue',
           'activity:done:d20261123',
+          'activity:first:d:catalogue',
           'activity:n:all:d20261123',
           'activity:raw:all:d20261123',
         ]);

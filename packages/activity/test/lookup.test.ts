@@ -30,9 +30,13 @@ describeEachBackend(
         ]);
       });
 
-      it('reads the whole lookup in one backend call', async () => {
+      it('reads the whole lookup in one backend call once its buckets are known', async () => {
+        await tracker.trackMany([
+          { id: 'a', bucket: 'web' },
+          { id: 'b', bucket: 'ios' },
+        ]);
         const read = vi.spyOn(backend, 'read');
-        const rows = await tracker.lookupDaily({ buckets: ['web', 'ios', 'total'] });
+        const rows = await tracker.lookupDaily({ buckets: ['web', 'ios'] });
         expect(rows).toHaveLength(365);
         expect(read).toHaveBeenCalledTimes(1);
       });
@@ -68,18 +72,73 @@ describeEachBackend(
         expect(rows).toEqual([{ date: '2026-11-24', counts: { web: 1, ios: 2, total: 2 }, final: false }]);
       });
 
-      it('reports an aggregate it was not given as 0 until its period is collapsed', async () => {
+      it('knows, for live periods too, the aggregates a collapse was given', async () => {
         const date = '2026-11-23T10:00:00Z';
         await tracker.track({ id: 'x', bucket: 'web', date });
         await tracker.track({ id: 'y', bucket: 'ios', date });
         await tracker.track({ id: 'x', bucket: 'web' });
-        const lookup = () =>
-          tracker
-            .lookupDaily({ start: '2026-11-23', buckets: ['total'] })
-            .then((rows) => rows.map((r) => r.counts));
-        expect(await lookup()).toEqual([{ total: 0 }, { total: 0 }]);
+        await tracker.track({ id: 'z', bucket: 'ios' });
         await tracker.collapse({ buckets: ['web', 'ios'], aggregateBuckets: { total: ['web', 'ios'] } });
-        expect(await lookup()).toEqual([{ total: 2 }, { total: 0 }]);
+        const rows = await tracker.lookupDaily({ start: '2026-11-23', buckets: ['total'] });
+        expect(rows).toEqual([
+          { date: '2026-11-23', counts: { total: 2 }, final: true },
+          { date: '2026-11-24', counts: { total: 2 }, final: false },
+        ]);
+      });
+
+      it('knows the aggregates another process collapsed with (they are kept in the backend)', async () => {
+        await tracker.track({ id: 'x', bucket: 'web' });
+        await tracker.track({ id: 'y', bucket: 'ios' });
+        await tracker.collapse({ buckets: ['web', 'ios'], aggregateBuckets: { total: ['web', 'ios'] } });
+        const other = trackerOn(backend);
+        const [today] = await other.lookupDaily({ start: '2026-11-24', buckets: ['web', 'total'] });
+        expect(today).toEqual({ date: '2026-11-24', counts: { web: 1, total: 2 }, final: false });
+      });
+
+      it('refuses a bucket never tracked, naming the known ones', async () => {
+        await tracker.track({ id: 'x', bucket: 'web' });
+        await expect(tracker.lookupDaily({ buckets: ['wbe'] })).rejects.toThrow(
+          'Invalid argument "buckets" ("wbe"): is not a bucket this tracker has seen tracked nor an aggregate it collapsed with (known buckets: web); pass allowUnknownBuckets: true to read unknown buckets as 0',
+        );
+      });
+
+      it('refuses an aggregate member never tracked', async () => {
+        await tracker.track({ id: 'x', bucket: 'web' });
+        await expect(
+          tracker.lookupDaily({ buckets: ['web'], aggregateBuckets: { total: ['web', 'iso'] } }),
+        ).rejects.toThrow(/"aggregateBuckets" \("iso"\): is not a bucket this tracker has seen tracked/);
+      });
+
+      it('knows the buckets another process tracked', async () => {
+        await trackerOn(backend).track({ id: 'x', bucket: 'web', date: '2026-01-01T00:00:00Z' });
+        const [today] = await tracker.lookupDaily({ start: '2026-11-24', buckets: ['web'] });
+        expect(today?.counts).toEqual({ web: 0 });
+      });
+
+      it('reads unknown buckets as 0 with allowUnknownBuckets', async () => {
+        const [today] = await tracker.lookupDaily({
+          start: '2026-11-24',
+          buckets: ['wbe'],
+          allowUnknownBuckets: true,
+        });
+        expect(today?.counts).toEqual({ wbe: 0 });
+      });
+
+      it('reads the default bucket as 0 before anything was tracked', async () => {
+        const [today] = await tracker.lookupDaily({ start: '2026-11-24' });
+        expect(today?.counts).toEqual({ all: 0 });
+      });
+
+      it('refuses an aggregate named like a tracked bucket, as collapse does', async () => {
+        await tracker.track({ id: 'x', bucket: 'web' });
+        await tracker.track({ id: 'y', bucket: 'ios' });
+        const message = /"aggregateBuckets" \("web"\): is the name of a tracked bucket/;
+        await expect(
+          tracker.lookupDaily({ buckets: ['web'], aggregateBuckets: { web: ['ios'] } }),
+        ).rejects.toThrow(message);
+        await expect(
+          tracker.collapse({ buckets: ['ios'], aggregateBuckets: { web: ['ios'] } }),
+        ).rejects.toThrow(message);
       });
 
       it('keeps bucket names that are Object.prototype members as ordinary entries', async () => {
@@ -143,7 +202,10 @@ describeEachBackend(
           { date: '2027-01-01', counts: { all: 2 }, final: false },
         ]);
         expect((await backend.keys()).filter((k) => k.startsWith('berlin:')).sort()).toEqual([
+          'berlin:buckets:catalogue',
           'berlin:done:w2026W53',
+          'berlin:first:m:catalogue',
+          'berlin:first:w:catalogue',
           'berlin:n:all:w2026W53',
           'berlin:raw:all:m202612',
           'berlin:raw:all:m202701',

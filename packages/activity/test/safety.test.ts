@@ -113,6 +113,9 @@ describeEachBackend(
         await tracker.collapse(platforms);
         expect(await rows()).toEqual(expected(3));
         expect((await backend.keys()).filter((k) => !keys.includes(k))).toEqual([
+          // The catalogue learns the aggregate when a collapse finishes.
+          'activity:aggregate:total:catalogue',
+          'activity:aggregates:catalogue',
           'activity:done:d20261122',
           'activity:done:d20261123',
           'activity:n:ios:d20261122',

@@ -27,17 +27,48 @@ describeEachBackend(
       it('compares ids as strings: 123 and "123" are one entity', async () => {
         await tracker.track({ id: 123 });
         await tracker.track({ id: '123' });
-        await tracker.track({ id: 1.5 });
+        await tracker.track({ id: -7 });
+        await tracker.track({ id: '-7' });
+        expect(await today()).toEqual({ all: 2 });
+      });
+
+      it('takes fractional and unsafe ids as strings only', async () => {
+        await expect(tracker.track({ id: 1.5 })).rejects.toThrow(/must be a safe integer/);
+        await expect(tracker.track({ id: 2 ** 53 + 1 })).rejects.toThrow(/must be a safe integer/);
         await tracker.track({ id: '1.5' });
+        await tracker.track({ id: '9007199254740993' });
         expect(await today()).toEqual({ all: 2 });
       });
 
       it('records into every configured period by default', async () => {
         await tracker.track({ id: 'a', bucket: 'web' });
         expect(await backend.keys()).toEqual([
+          'activity:buckets:catalogue',
+          'activity:first:d:catalogue',
+          'activity:first:m:catalogue',
+          'activity:first:w:catalogue',
           'activity:raw:web:d20261124',
           'activity:raw:web:m202611',
           'activity:raw:web:w2026W48',
+        ]);
+      });
+
+      it('adds a new bucket to the catalogue once per process, in the write of its first activity', async () => {
+        const write = vi.spyOn(backend, 'write');
+        await tracker.track({ id: 'a', bucket: 'web' });
+        await tracker.track({ id: 'b', bucket: 'web' });
+        const calls = write.mock.calls as Array<[readonly WriteOp[], WriteOptions?]>;
+        expect(calls.map(([ops]) => ops.map((o) => ('key' in o ? o.key : o.op)))).toEqual([
+          [
+            'activity:buckets:catalogue',
+            'activity:first:d:catalogue',
+            'activity:first:w:catalogue',
+            'activity:first:m:catalogue',
+            'activity:raw:web:d20261124',
+            'activity:raw:web:w2026W48',
+            'activity:raw:web:m202611',
+          ],
+          ['activity:raw:web:d20261124', 'activity:raw:web:w2026W48', 'activity:raw:web:m202611'],
         ]);
       });
 
@@ -113,6 +144,8 @@ describeEachBackend(
         await tracker.track({ id: 'u', bucket: 'auth', oldId: 's', oldBucket: 'anon' });
         const calls = write.mock.calls as Array<[readonly WriteOp[], WriteOptions?]>;
         expect(calls.map(([ops, options]) => [ops.map((o) => o.op), options])).toEqual([
+          // The catalogue learns the two new buckets and the first periods (once per process).
+          [['setAdd', 'max', 'max', 'max'], undefined],
           [['setRemove', 'setAdd'], { atomic: true }],
           [['setRemove', 'setAdd'], { atomic: true }],
           [['setRemove', 'setAdd'], { atomic: true }],

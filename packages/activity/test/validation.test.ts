@@ -9,6 +9,7 @@ type Case = [name: string, call: (t: ActivityTracker) => Promise<unknown>, argum
 
 const cases: Case[] = [
   ['args not an object', (t) => t.track(null as never), 'args'],
+  // @ts-expect-error an id is required at compile time too (TrackArgs.id is not optional)
   ['missing id', (t) => t.track({}), 'id'],
   ['empty id', (t) => t.track({ id: '' }), 'id'],
   ['NaN id', (t) => t.track({ id: Number.NaN }), 'id'],

@@ -10,7 +10,7 @@ import {
   type EventsOptions,
 } from '@porpoise/events';
 import { type Backend, InvalidArgumentError, MemoryBackend, validateBackend } from '@porpoise/storage';
-import type { Instant, Unit, WeekStart } from '@porpoise/timerange';
+import type { Instant, TimeInput, TimeRange, Unit, WeekStart } from '@porpoise/timerange';
 
 export interface AnalyticsOptions {
   /** IANA zone of every bucket, period and range default. Default 'UTC'. */
@@ -80,48 +80,52 @@ export class Analytics {
     );
   }
 
+  // Methods are arrow properties, bound to this instance: `const { event, events } = porpoise`
+  // and `const events = porpoise.events` work, as the Python original's module-style calls did.
+
   /** Record that `id` did `name` at `at` (default now). Same-tick calls share one write. */
-  event(name: string, id: number, at?: Instant): Promise<void> {
-    return this.eventStore.event(name, id, at);
-  }
+  readonly event = (name: string, id: number, at?: Instant): Promise<void> =>
+    this.eventStore.event(name, id, at);
 
   /** Record many events in one write, all validated first. */
-  eventMany(records: Iterable<EventRecord>): Promise<void> {
-    return this.eventStore.eventMany(records);
-  }
+  readonly eventMany = (records: Iterable<EventRecord>): Promise<void> => this.eventStore.eventMany(records);
 
   /** Remove `id` from `name` at `at` (default now). */
-  unevent(name: string, id: number, at?: Instant): Promise<void> {
-    return this.eventStore.unevent(name, id, at);
-  }
+  readonly unevent = (name: string, id: number, at?: Instant): Promise<void> =>
+    this.eventStore.unevent(name, id, at);
 
   /** Add `by` (default 1) to `id` (default 'all') of counter `key` at `at` (default now). */
-  count(key: string, id?: string | number, by?: number, at?: Instant): Promise<void> {
-    return this.counterStore.count(key, id, by, at);
-  }
+  readonly count = (key: string, id?: string | number, by?: number, at?: Instant): Promise<void> =>
+    this.counterStore.count(key, id, by, at);
 
   /** Many counts in one write, all validated first. */
-  countMany(records: Iterable<CountRecord>): Promise<void> {
-    return this.counterStore.countMany(records);
-  }
+  readonly countMany = (records: Iterable<CountRecord>): Promise<void> =>
+    this.counterStore.countMany(records);
 
   /** A query over one event: combine with `and`/`or`/`xor`/`andNot`/`not`, then `over`/`counts`/`union`. */
-  events(name: string): EventQuery {
-    return this.eventStore.get(name);
-  }
+  readonly events = (name: string): EventQuery => this.eventStore.get(name);
 
   /** A query over one counter key: `over(range)` or `sum(range)`. */
-  counters(key: string): CounterQuery {
-    return this.counterStore.get(key);
-  }
+  readonly counters = (key: string): CounterQuery => this.counterStore.get(key);
 
   /** The retention table of `@porpoise/events`' `cohort`, for queries made by this instance. */
-  cohort(options: CohortOptions): Promise<CohortRow[]> {
-    return cohort(options, this.eventStore);
-  }
+  readonly cohort = (options: CohortOptions): Promise<CohortRow[]> => cohort(options, this.eventStore);
+
+  /**
+   * Ranges in this instance's zone and week start, whose numeric offsets count from its clock
+   * (`now`), so a pinned clock reaches them: `analytics.dayrange(-7)` is the seven days before
+   * today by that clock. They follow the events' settings (the shared ones unless
+   * `options.events` overrides them).
+   */
+  readonly range = (unit: Unit, start?: TimeInput, end?: TimeInput): TimeRange =>
+    this.eventStore.range(unit, start, end);
+  readonly minuterange = (start?: TimeInput, end?: TimeInput): TimeRange => this.range('minute', start, end);
+  readonly hourrange = (start?: TimeInput, end?: TimeInput): TimeRange => this.range('hour', start, end);
+  readonly dayrange = (start?: TimeInput, end?: TimeInput): TimeRange => this.range('day', start, end);
+  readonly weekrange = (start?: TimeInput, end?: TimeInput): TimeRange => this.range('week', start, end);
+  readonly monthrange = (start?: TimeInput, end?: TimeInput): TimeRange => this.range('month', start, end);
+  readonly yearrange = (start?: TimeInput, end?: TimeInput): TimeRange => this.range('year', start, end);
 
   /** Closes the backend (and its connection, for Redis). */
-  close(): Promise<void> {
-    return this.backend.close();
-  }
+  readonly close = (): Promise<void> => this.backend.close();
 }

@@ -27,6 +27,35 @@ describeEachBackend((make) => {
     return () => porpoise.close();
   });
 
+  it('keeps its methods bound: they can be taken off the facade, Python style', async () => {
+    const { event, events, count, counters, dayrange: days } = porpoise;
+    await event('login', 3);
+    await count('plays', 'song-1', 2);
+    expect((await events('login').union(days(0, 1))).toArray()).toEqual([3]);
+    expect((await counters('plays').sum(days(0, 1))).get('song-1')).toBe(2);
+  });
+
+  it('makes ranges on its own clock and zone: dayrange(-7) is the week before its today', async () => {
+    const paris = new Analytics(backend, { now, zone: 'Europe/Paris' });
+    const week = paris.dayrange(-7);
+    expect([week.zone, week.size, week.start.toISO(), week.end.toISO()]).toEqual([
+      'Europe/Paris',
+      7,
+      '2026-11-17T00:00:00.000+01:00',
+      '2026-11-24T00:00:00.000+01:00',
+    ]);
+    expect(paris.range('hour', -1).start.toISO()).toBe('2026-11-24T12:00:00.000+01:00');
+    expect([...paris.weekrange(-1)].map(String)).toEqual(['2026W47']);
+    expect([...paris.monthrange(-1)].map(String)).toEqual(['202610']);
+  });
+
+  it('its ranges are accepted by its queries (same zone and week start)', async () => {
+    const sunday = new Analytics(backend, { now, zone: 'Asia/Tokyo', weekStart: 7 });
+    await sunday.event('login', 1);
+    const counts = await sunday.events('login').counts(sunday.weekrange(0, 1));
+    expect(counts.map((c) => [c.bucket.key, c.count])).toEqual([['2026W48', 1]]);
+  });
+
   it('the seed README: who logged in and played a song in the same hour, over the last 24 hours', async () => {
     // porpoise.event('active', 1) … porpoise.event('song:played', 1)
     await porpoise.event('active', 1);

@@ -129,9 +129,10 @@ export interface SessionOptions {
   mode?: 'exact' | 'approximate';
   /**
    * The command's queries, run first on an empty memory backend when --demo is given: a bad
-   * name or range is then refused at once instead of after seconds of seeding.
+   * name or range is then refused at once instead of after seconds of seeding. `empty` is
+   * true there: a query that refuses unknown names (activity buckets) must allow them then.
    */
-  check?: (analytics: Analytics) => Promise<unknown>;
+  check?: (analytics: Analytics, empty: boolean) => Promise<unknown>;
 }
 
 export async function openSession(
@@ -143,7 +144,7 @@ export async function openSession(
   if (settings.demo && options.check) {
     const probe = analyticsOn(new MemoryBackend(), settings, mode);
     try {
-      await options.check(probe);
+      await options.check(probe, true);
     } finally {
       await probe.close();
     }

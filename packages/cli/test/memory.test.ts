@@ -2,6 +2,7 @@
  * The real binary on the memory backend seeded with --demo: every command's numbers equal
  * what the library computes on the same synthetic month.
  */
+import { ActivityTracker } from '@porpoise/activity';
 import { cohort } from '@porpoise/events';
 import { dayrange, hourrange, weekrange } from '@porpoise/timerange';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -170,9 +171,21 @@ describe('porpoise cohort (memory, --demo)', () => {
         size: r.size,
         retained: r.retained,
         rates: r.rates,
+        partial: r.partial,
+        partialPeriods: r.cells.map((c) => c.partial),
       })),
     );
     expect(rows.filter((r) => r.size > 0).length).toBeGreaterThan(2);
+  });
+
+  it('marks the cells of the running week with a star in the table', async () => {
+    const { stdout } = await spawnCli(['cohort', '--unit', 'week', '--periods', '2', ...MEMORY_DEMO]);
+    // The demo clock is Tuesday of 2026W48: week 1 of the 2026W47 cohort is still running.
+    const lastRow = stdout.split('\n').find((line) => line.startsWith('2026W47'));
+    expect(lastRow).toMatch(/^2026W47\s+[\d,]+\s+[\d.]+%\*$/);
+    const earlier = stdout.split('\n').find((line) => line.startsWith('2026W46'));
+    expect(earlier).toMatch(/^2026W46\s+[\d,]+\s+[\d.]+%\s+[\d.]+%\*$/);
+    expect(stdout).toContain('*: that week has not ended, so far');
   });
 });
 
@@ -216,7 +229,7 @@ describe('porpoise activity (memory, --demo)', () => {
         'total=web,ios,android',
         '--periods',
         'daily,monthly',
-        '--date',
+        '--now',
         '2026-12-03',
         '--json',
         ...MEMORY_DEMO,
@@ -227,8 +240,11 @@ describe('porpoise activity (memory, --demo)', () => {
       buckets: ['web', 'ios', 'android'],
       aggregateBuckets: { total: ['web', 'ios', 'android'] },
     };
-    await lib.activity.collapse({
-      date: '2026-12-03',
+    const later = new ActivityTracker(lib.backend, {
+      periods: ['daily', 'weekly', 'monthly'],
+      now: () => new Date('2026-12-03T00:00:00Z'),
+    });
+    await later.collapse({
       maxPeriods: 60,
       periods: ['daily', 'monthly'],
       ...platforms,

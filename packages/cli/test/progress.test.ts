@@ -54,7 +54,7 @@ describe('progress of long commands', () => {
     'web,ios,android',
     '--max-periods',
     '60',
-    '--date',
+    '--now',
     '2026-12-24',
     '--demo',
     '--users',

@@ -132,6 +132,17 @@ describe.skipIf(!hasChromium)('porpoise report in headless Chromium', () => {
       expect(cells.length).toBeGreaterThan(10);
     });
 
+    it('marks the cells of the week still running as partial, and only those', async () => {
+      const partial = await opened.page.$$eval('#retention-grid rect[data-partial="true"]', (nodes) =>
+        nodes.map((n) => `${n.getAttribute('data-cohort')}+${n.getAttribute('data-period')}`),
+      );
+      // The demo clock is in 2026W48: each cohort meets it k weeks later. The demo month
+      // starts in 2026W43, so the empty cohorts before it are left out.
+      expect(partial).toEqual(['2026W43+5', '2026W44+4', '2026W45+3', '2026W46+2', '2026W47+1']);
+      const label = await opened.page.$eval('#retention-grid g.cell.partial text', (t) => t.textContent);
+      expect(label).toMatch(/%\*$/);
+    });
+
     it('lists the top counters and the activity per bucket of the library', async () => {
       const sum = await lib.counters.get('song:played').sum(dayrange(-30, 0, lib.at));
       const ids = await opened.page.$$eval('#top-counters .counter', (nodes) =>

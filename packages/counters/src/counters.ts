@@ -20,7 +20,9 @@ import {
   bucketsWithin,
   type Instant,
   InvalidArgumentError,
+  range,
   resolutionFor,
+  type TimeInput,
   type TimeRange,
   type Unit,
 } from '@porpoise/timerange';
@@ -79,6 +81,15 @@ export class Counters {
       this.#increment(r.key, r.id, r.by, r.at),
     );
     if (increments.length > 0) await this.#write(increments);
+  }
+
+  /**
+   * A range in this instance's zone and week start, whose numeric offsets count from its
+   * clock (`now`): `counters.range('day', -7)` is the seven days before today by that clock.
+   */
+  range(unit: Unit, start?: TimeInput, end?: TimeInput): TimeRange {
+    const { zone, weekStart, now } = this.#options;
+    return range(unit, start, end, { zone, weekStart, now });
   }
 
   get(key: string): CounterQuery {

@@ -98,6 +98,14 @@ describeEachBackend(
       expect(Object.fromEntries(total.values)).toEqual({ a: 3 });
     });
 
+    it('range() makes ranges on the instance clock and zone', async () => {
+      const paris = new Counters(backend, { now: () => NOW, zone: 'Europe/Paris', prefix: 'paris' });
+      await paris.count('v', 'x');
+      const today = paris.range('day', 0, 1);
+      expect([today.zone, today.start.toISO()]).toEqual(['Europe/Paris', '2026-11-24T00:00:00.000+01:00']);
+      expect((await paris.get('v').sum(today)).get('x')).toBe(1);
+    });
+
     it('rolls weeks up from days when only days are stored', async () => {
       const daily = new Counters(backend, { resolutions: ['day'], prefix: 'daily', now: () => NOW });
       await daily.countMany([

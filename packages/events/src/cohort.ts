@@ -14,6 +14,15 @@ export interface CohortOptions {
   periods?: number;
 }
 
+export interface CohortCell {
+  /** The later bucket: `k` periods after the cohort's. */
+  bucket: Bucket;
+  retained: number;
+  rate: number;
+  /** The bucket has not ended by now: the count may still grow. */
+  partial: boolean;
+}
+
 export interface CohortRow {
   bucket: Bucket;
   size: number;
@@ -21,11 +30,16 @@ export interface CohortRow {
   retained: number[];
   /** retained / size (0 for an empty cohort). */
   rates: number[];
+  /** The cohort's bucket has not ended by now: its size (and every rate) may still change. */
+  partial: boolean;
+  /** cells[k-1]: retained[k-1] and rates[k-1] with their bucket, flagged partial while it runs. */
+  cells: CohortCell[];
 }
 
 /**
  * The retention table: for each cohort bucket, its size and how many of its members did
  * `activity` in each following period that has started by now. All counts in one read.
+ * Rows and cells whose bucket has not ended are `partial`; leading empty cohorts are left out.
  */
 export async function cohort(options: CohortOptions, events?: Events): Promise<CohortRow[]> {
   const { cohort: who, activity, range } = options ?? ({} as CohortOptions);
@@ -72,12 +86,28 @@ export async function cohort(options: CohortOptions, events?: Events): Promise<C
     }
   });
   const counts = await context.backend.read(ops);
-  const rows: CohortRow[] = buckets.map((bucket) => ({ bucket, size: 0, retained: [], rates: [] }));
+  const rows: CohortRow[] = buckets.map((bucket) => ({
+    bucket,
+    size: 0,
+    retained: [],
+    rates: [],
+    partial: bucket.endMs > now,
+    cells: [],
+  }));
   layout.forEach(({ row, k }, i) => {
     const r = rows[row]!;
     if (k === 0) r.size = counts[i]!;
     else r.retained.push(counts[i]!);
   });
-  for (const r of rows) r.rates = r.retained.map((n) => (r.size === 0 ? 0 : n / r.size));
-  return rows;
+  rows.forEach((r, i) => {
+    r.rates = r.retained.map((n) => (r.size === 0 ? 0 : n / r.size));
+    r.cells = r.retained.map((retained, k) => {
+      const bucket = timeline[i + k + 1]!;
+      return { bucket, retained, rate: r.rates[k]!, partial: bucket.endMs > now };
+    });
+  });
+  // Cohorts before the first that has members (a range reaching back before the data) say
+  // nothing: they are left out. Empty cohorts after it are kept, as real zeros.
+  const first = rows.findIndex((r) => r.size > 0);
+  return first < 0 ? [] : rows.slice(first);
 }

@@ -8,7 +8,18 @@ import {
   validateBackend,
   type WriteOp,
 } from '@porpoise/storage';
-import { BucketKeyer, type Instant, InvalidArgumentError, type Unit } from '@porpoise/timerange';
+import {
+  BucketKeyer,
+  bucketOf,
+  bucketsWithin,
+  divides,
+  type Instant,
+  InvalidArgumentError,
+  range,
+  type TimeInput,
+  type TimeRange,
+  type Unit,
+} from '@porpoise/timerange';
 import { EventKeys } from './keys.js';
 import { EventQuery, eventNode, type QueryContext } from './query.js';
 import { validateEventName } from './validate.js';
@@ -92,9 +103,61 @@ export class Events {
     if (any) await this.#context.backend.write(batch.ops(true));
   }
 
-  /** Remove `id` from `name` at `at` (default now), at every resolution. The max id stays. */
+  /**
+   * Remove `id` from `name` at `at` (default now). The finest recorded bucket always loses the
+   * id; a coarser bucket loses it only when no other bucket of the next finer recorded unit
+   * inside it still holds it (the week keeps the id of a Monday unevent when Tuesday has it),
+   * so coarse buckets stay the union of the finer ones they summarise. A unit that no finer
+   * recorded unit tiles (months above weeks only) loses the bit like the finest. The max id
+   * stays.
+   *
+   * The finer buckets are read first, in one backend read, then the bits are cleared in one
+   * write: not one atomic step. An `event` of the same name and id inside the same coarse
+   * bucket that lands between the two may be cleared from the coarser buckets (the finer
+   * bucket it was recorded in keeps it); recording it again repairs them. Without such a
+   * race, every coarse bucket holds the id exactly when a finer bucket inside it does.
+   */
   async unevent(name: string, id: number, at?: Instant): Promise<void> {
-    await this.#write([this.#mark(name, id, at)], false);
+    const mark = this.#mark(name, id, at);
+    const { backend, keys, options } = this.#context;
+    const calendar = { zone: options.zone, weekStart: options.weekStart };
+    const units = options.resolutions;
+    // Per unit: the next finer recorded unit that tiles it, and its other buckets inside this one.
+    const plan = units.map((unit, i) => {
+      const finer = units.slice(0, i).findLast((candidate) => divides(candidate, unit));
+      const bucket = bucketOf(mark.ms, unit, calendar);
+      const key = keys.bitmap(mark.name, unit, bucket.key);
+      if (finer === undefined) return { unit, key, finer, others: [] as string[] };
+      const own = bucketOf(mark.ms, finer, calendar).key;
+      const others = bucketsWithin(bucket, finer, calendar)
+        .filter((inner) => inner.key !== own)
+        .map((inner) => keys.bitmap(mark.name, finer, inner.key));
+      return { unit, key, finer, others };
+    });
+    const reads = plan.flatMap((step) =>
+      step.others.map((key) => ({ op: 'getBit' as const, key, offset: mark.id })),
+    );
+    const held = reads.length === 0 ? [] : await backend.read(reads);
+    const cleared = new Map<Unit, boolean>();
+    let next = 0;
+    for (const step of plan) {
+      let stillHeld = false;
+      for (let k = 0; k < step.others.length; k++) if (held[next++] === true) stillHeld = true;
+      cleared.set(step.unit, step.finer === undefined || (cleared.get(step.finer) === true && !stillHeld));
+    }
+    const ops: WriteOp[] = plan
+      .filter((step) => cleared.get(step.unit))
+      .map((step) => ({ op: 'setBits', key: step.key, offsets: [mark.id], value: false }));
+    await backend.write(ops);
+  }
+
+  /**
+   * A range in this instance's zone and week start, whose numeric offsets count from its
+   * clock (`now`): `events.range('day', -7)` is the seven days before today by that clock.
+   */
+  range(unit: Unit, start?: TimeInput, end?: TimeInput): TimeRange {
+    const { zone, weekStart, now } = this.#context.options;
+    return range(unit, start, end, { zone, weekStart, now });
   }
 
   /** A query over one event, to combine with and/or/xor/andNot/not. */

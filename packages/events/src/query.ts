@@ -10,7 +10,13 @@ import {
   checkRange,
   type ResolvedSeriesOptions,
 } from '@porpoise/storage';
-import { type Bucket, bucketsWithin, resolutionFor, type TimeRange } from '@porpoise/timerange';
+import {
+  type Bucket,
+  bucketsWithin,
+  InvalidArgumentError,
+  resolutionFor,
+  type TimeRange,
+} from '@porpoise/timerange';
 import { IdSet } from './id-set.js';
 import type { EventKeys } from './keys.js';
 
@@ -63,7 +69,7 @@ export class EventQuery {
   }
 
   /** One IdSet per bucket of `range`, in order. */
-  async *over(range: TimeRange): AsyncIterable<IdSet> {
+  async *over(range: TimeRange): AsyncIterable<IdSet<Bucket>> {
     checkRange(range, this.#context.options, 'paged');
     const universe = await this.#universe();
     let page: Bucket[] = [];
@@ -89,7 +95,7 @@ export class EventQuery {
   }
 
   /** The ids in ANY bucket of `range` (e.g. the week's unique users from daily data). */
-  async union(range: TimeRange): Promise<IdSet> {
+  async union(range: TimeRange): Promise<IdSet<null>> {
     checkRange(range, this.#context.options);
     const universe = await this.#universe();
     const exprs = [...range].map((bucket) => this.expression(bucket, universe));
@@ -139,7 +145,7 @@ export class EventQuery {
     return universeOf([this], this.#context);
   }
 
-  async #fetch(buckets: Bucket[], universe: number): Promise<IdSet[]> {
+  async #fetch(buckets: Bucket[], universe: number): Promise<Array<IdSet<Bucket>>> {
     const bitmaps = await this.#context.backend.read(
       buckets.map((bucket) => ({ op: 'bitmap' as const, expr: this.expression(bucket, universe) })),
     );
@@ -151,8 +157,21 @@ export class EventQuery {
   }
 
   #check(other: unknown): EventQuery {
-    if (!(other instanceof EventQuery) || other.#context !== this.#context) {
-      throw new TypeError('combine queries made by the same Events instance');
+    if (!(other instanceof EventQuery)) {
+      throw new InvalidArgumentError(
+        'other',
+        other,
+        typeof other === 'string'
+          ? `must be an EventQuery, not an event name: make one with events.get(${JSON.stringify(other)})`
+          : "must be an EventQuery: make one with events.get(name), e.g. events.get('login')",
+      );
+    }
+    if (other.#context !== this.#context) {
+      throw new InvalidArgumentError(
+        'other',
+        'EventQuery',
+        'must come from the same Events instance as this query (same backend and options)',
+      );
     }
     return other;
   }

@@ -127,6 +127,85 @@ describeEachBackend((make) => {
     expect((await events.get('x').union(monthrange(0, 1, { now: NOW }))).toArray()).toEqual([6]);
   });
 
+  describe('unevent keeps coarse buckets the union of the finer ones', () => {
+    const monday = new Date('2026-11-23T10:15Z');
+    const tuesday = new Date('2026-11-24T10:15Z');
+    const ids = async (range: Parameters<ReturnType<Events['get']>['union']>[0]) =>
+      (await events.get('x').union(range)).toArray();
+
+    it('keeps the id in the week and month when it also did the event on another day', async () => {
+      await events.event('x', 5, monday);
+      await events.event('x', 5, tuesday);
+      await events.unevent('x', 5, monday);
+      expect(await ids(dayrange('2026-11-23', '2026-11-24'))).toEqual([]);
+      expect(await ids(hourrange(new Date('2026-11-23T10:00Z'), new Date('2026-11-23T11:00Z')))).toEqual([]);
+      expect(await ids(dayrange('2026-11-24', '2026-11-25'))).toEqual([5]);
+      expect(await ids(weekrange('2026-11-23', '2026-11-24'))).toEqual([5]);
+      expect(await ids(monthrange('2026-11-01', '2026-11-02'))).toEqual([5]);
+    });
+
+    it('keeps the id in the day when it also did the event in another hour of it', async () => {
+      await events.event('x', 5, monday);
+      await events.event('x', 5, new Date('2026-11-23T11:15Z'));
+      await events.unevent('x', 5, monday);
+      expect(await ids(hourrange(new Date('2026-11-23T10:00Z'), new Date('2026-11-23T11:00Z')))).toEqual([]);
+      expect(await ids(dayrange('2026-11-23', '2026-11-24'))).toEqual([5]);
+    });
+
+    it('clears every resolution when no other bucket holds the id', async () => {
+      await events.event('x', 5, monday);
+      await events.event('x', 6, tuesday);
+      await events.unevent('x', 5, monday);
+      expect(await ids(weekrange('2026-11-23', '2026-11-24'))).toEqual([6]);
+      expect(await ids(monthrange('2026-11-01', '2026-11-02'))).toEqual([6]);
+    });
+
+    it('decides each coarse bucket on its own days: a week across two months', async () => {
+      // Week 2026W49 runs from Monday 30 November to Sunday 6 December.
+      await events.event('x', 5, new Date('2026-11-30T10:00Z'));
+      await events.event('x', 5, new Date('2026-12-01T10:00Z'));
+      await events.unevent('x', 5, new Date('2026-11-30T10:00Z'));
+      expect(await ids(weekrange('2026-11-30', '2026-12-01'))).toEqual([5]);
+      expect(await ids(monthrange('2026-11-01', '2026-11-02'))).toEqual([]);
+      expect(await ids(monthrange('2026-12-01', '2026-12-02'))).toEqual([5]);
+    });
+
+    it('reads the finer buckets in one backend read, then writes once', async () => {
+      await events.event('x', 5, monday);
+      const read = vi.spyOn(backend, 'read');
+      const write = vi.spyOn(backend, 'write');
+      await events.unevent('x', 5, monday);
+      expect(read).toHaveBeenCalledTimes(1);
+      expect(write).toHaveBeenCalledTimes(1);
+    });
+
+    it('clears a unit that no finer recorded unit tiles (months over weeks) like the finest', async () => {
+      const coarse = new Events(backend, {
+        resolutions: ['week', 'month'],
+        prefix: 'coarse',
+        now: () => NOW,
+      });
+      await coarse.event('x', 5, monday);
+      await coarse.event('x', 5, new Date('2026-11-10T10:00Z'));
+      await coarse.unevent('x', 5, monday);
+      expect((await coarse.get('x').union(weekrange('2026-11-23', '2026-11-24'))).toArray()).toEqual([]);
+      expect((await coarse.get('x').union(monthrange('2026-11-01', '2026-11-02'))).toArray()).toEqual([]);
+    });
+  });
+
+  it('range() makes ranges on the instance clock, zone and week start', async () => {
+    const tokyo = new Events(backend, { now: () => NOW, zone: 'Asia/Tokyo', weekStart: 7, prefix: 'tokyo' });
+    const week = tokyo.range('day', -7);
+    expect([week.zone, week.weekStart, week.size, week.end.toISO()]).toEqual([
+      'Asia/Tokyo',
+      7,
+      7,
+      '2026-11-24T00:00:00.000+09:00',
+    ]);
+    await tokyo.event('x', 1);
+    expect((await tokyo.get('x').union(tokyo.range('week', 0, 1))).toArray()).toEqual([1]);
+  });
+
   it('union over a week gives the unique ids of its days', async () => {
     await events.eventMany([
       { name: 'seen', id: 1, at: new Date('2026-11-16T10:00Z') },
@@ -211,6 +290,7 @@ describeEachBackend((make) => {
   });
 
   it('cohort stops following at the current period', async () => {
+    await events.event('signup', 1, new Date('2026-11-22T10:00Z'));
     const rows = await cohort({
       cohort: events.get('signup'),
       activity: events.get('active'),
@@ -218,6 +298,55 @@ describeEachBackend((make) => {
       periods: 5,
     });
     expect(rows.map((r) => r.retained.length)).toEqual([2, 1]);
+  });
+
+  it('cohort flags the rows and cells whose bucket has not ended', async () => {
+    await events.eventMany([
+      { name: 'signup', id: 1, at: new Date('2026-11-23T10:00Z') },
+      { name: 'signup', id: 2, at: new Date('2026-11-24T10:00Z') },
+      { name: 'active', id: 1, at: new Date('2026-11-24T11:00Z') },
+    ]);
+    const rows = await cohort({
+      cohort: events.get('signup'),
+      activity: events.get('active'),
+      range: dayrange(-1, 1, { now: NOW }),
+      periods: 2,
+    });
+    expect(rows.map((r) => [r.bucket.key, r.size, r.partial])).toEqual([
+      ['20261123', 1, false],
+      ['20261124', 1, true],
+    ]);
+    expect(rows[0]?.cells.map((c) => [c.bucket.key, c.retained, c.rate, c.partial])).toEqual([
+      ['20261124', 1, 1, true],
+    ]);
+    expect(rows[1]?.cells).toEqual([]);
+  });
+
+  it('cohort leaves out empty cohorts before the first with members, and keeps later ones', async () => {
+    await events.eventMany([
+      { name: 'signup', id: 1, at: new Date('2026-11-20T10:00Z') },
+      { name: 'signup', id: 2, at: new Date('2026-11-22T10:00Z') },
+    ]);
+    const rows = await cohort({
+      cohort: events.get('signup'),
+      activity: events.get('active'),
+      range: dayrange('2026-11-15', '2026-11-23'),
+      periods: 1,
+    });
+    expect(rows.map((r) => [r.bucket.key, r.size])).toEqual([
+      ['20261120', 1],
+      ['20261121', 0],
+      ['20261122', 1],
+    ]);
+  });
+
+  it('cohort gives no rows when no cohort has members', async () => {
+    const rows = await cohort({
+      cohort: events.get('signup'),
+      activity: events.get('active'),
+      range: dayrange(-3, 0, { now: NOW }),
+    });
+    expect(rows).toEqual([]);
   });
 });
 

@@ -20,6 +20,39 @@ export function validateName(value: unknown, argument: string): asserts value is
   }
   if (CONTROL.test(value))
     throw new InvalidArgumentError(argument, value, 'must not contain control characters');
+  validateWellFormed(value, argument);
+}
+
+/**
+ * A string must be well-formed UTF-16: a lone surrogate has no UTF-8 encoding, so Redis
+ * would store U+FFFD in its place and two different names could become one key.
+ */
+export function validateWellFormed(value: string, argument: string): void {
+  // String.prototype.isWellFormed is Node 20's (ES2024), newer than the ES2023 lib we type against.
+  if (!(value as string & { isWellFormed(): boolean }).isWellFormed()) {
+    const index = loneSurrogateIndex(value);
+    throw new InvalidArgumentError(
+      argument,
+      value,
+      `must be well-formed UTF-16: a lone surrogate (\\u${value.charCodeAt(index).toString(16)}) was found at index ${index}`,
+    );
+  }
+}
+
+function loneSurrogateIndex(value: string): number {
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code >= 0xd800 && code <= 0xdbff) {
+      const next = value.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        i++;
+        continue;
+      }
+      return i;
+    }
+    if (code >= 0xdc00 && code <= 0xdfff) return i;
+  }
+  return -1;
 }
 
 /** A namespace (`prefix` option): 1-64 characters of A-Z, a-z, 0-9, `_`, `.`, `-`. */
@@ -71,13 +104,19 @@ export function mapRecords<R extends object, T>(records: unknown, shape: string,
 
 /**
  * An entity id given as a string or a number, as the string it is stored under: numbers are
- * stringified (so 123 and '123' are one entity) and must be finite; strings follow
- * `validateName`.
+ * stringified (so 123 and '123' are one entity). A numeric id must be a safe integer
+ * (negative allowed, not -0): past 2^53 a number no longer names one id (2^53 + 1 arrives as
+ * 2^53), and a fraction's decimal form is not one the caller chose (0.1 + 0.2 is
+ * '0.30000000000000004'); pass such ids as strings. Strings follow `validateName`.
  */
 export function stringId(value: unknown, argument: string): string {
   if (typeof value === 'number') {
-    if (!Number.isFinite(value) || Object.is(value, -0)) {
-      throw new InvalidArgumentError(argument, value, 'a numeric id must be finite (and not -0)');
+    if (!Number.isSafeInteger(value) || Object.is(value, -0)) {
+      throw new InvalidArgumentError(
+        argument,
+        value,
+        'a numeric id must be a safe integer (-(2^53 - 1) to 2^53 - 1, not -0); pass other ids as strings',
+      );
     }
     return String(value);
   }

@@ -17,6 +17,39 @@ const SUB_DAY: Partial<Record<Unit, number>> = { minute: MINUTE, hour: HOUR };
 // Longest fall-back any zone has used; bounds the search for a repeated wall time.
 const MAX_FALL_BACK = 3 * HOUR;
 
+/** Keys print years with four digits: only years 1 to 9999 give keys that sort in time order. */
+export const FIRST_YEAR = 1;
+export const LAST_YEAR = 9999;
+// Instants this far from year 1 or 9999 in UTC are inside them in every zone (offsets stay under a day).
+const EDGE = 2 * 86_400_000;
+const SAFE_LOW = utcYearStart(FIRST_YEAR) + EDGE;
+const SAFE_HIGH = utcYearStart(LAST_YEAR + 1) - EDGE;
+// Date and luxon hold instants up to 8.64e15 ms either side of the epoch.
+const MAX_INSTANT = 8.64e15;
+
+function utcYearStart(year: number): number {
+  // Date.UTC maps years 0-99 to 1900-1999; setUTCFullYear does not.
+  const date = new Date(0);
+  date.setUTCFullYear(year, 0, 1);
+  return date.getTime();
+}
+
+/**
+ * Whether the bucket keys of instant `ms` (in every unit) sort in time order: its wall-clock
+ * year in the zone is 1 to 9999. ISO weeks agree: 0001-01-01 is a Monday and 9999-12-31 a
+ * Friday, so no week of those years belongs to week-year 0 or 10000.
+ */
+export function isKeyable(ms: number, clock: ZoneClock): boolean {
+  if (ms > SAFE_LOW && ms < SAFE_HIGH) return true;
+  if (!(Math.abs(ms) <= MAX_INSTANT)) return false;
+  const offset = clock.offset(ms);
+  if (!Number.isFinite(offset)) return false;
+  const year = new Date(ms + offset * MINUTE).getUTCFullYear();
+  return year >= FIRST_YEAR && year <= LAST_YEAR;
+}
+
+export const OUTSIDE_CALENDAR = `lies outside the years ${FIRST_YEAR}-${LAST_YEAR}: bucket keys print four-digit years, so keys of other years would not sort in time order`;
+
 export interface Bucket {
   readonly unit: Unit;
   readonly start: DateTime;

@@ -4,7 +4,14 @@
  * offset in use is a multiple of 15 minutes, so a 15-minute slot never straddles an hour
  * (or coarser) boundary: one computed key serves the whole slot.
  */
-import { bucketContaining, bucketKeyAt, bucketStartMs, type Calendar } from './bucket.js';
+import {
+  bucketContaining,
+  bucketKeyAt,
+  bucketStartMs,
+  type Calendar,
+  isKeyable,
+  OUTSIDE_CALENDAR,
+} from './bucket.js';
 import { InvalidArgumentError } from './errors.js';
 import { calendarFor, type RangeOptions } from './range.js';
 import { type Unit, validateUnit } from './units.js';
@@ -27,6 +34,7 @@ export class BucketKeyer {
     if (typeof ms !== 'number' || !Number.isFinite(ms)) {
       throw new InvalidArgumentError('ms', ms, 'must be finite epoch milliseconds');
     }
+    if (!isKeyable(ms, this.#calendar.clock)) throw new InvalidArgumentError('ms', ms, OUTSIDE_CALENDAR);
     if (unit === 'minute') return bucketKeyAt(bucketStartMs(ms, unit, this.#calendar), unit, this.#calendar);
     let slots = this.#slots.get(unit);
     if (!slots) {

@@ -6,6 +6,8 @@ import {
   bucketEndMs,
   bucketStartMs,
   type Calendar,
+  isKeyable,
+  OUTSIDE_CALENDAR,
 } from './bucket.js';
 import { InvalidArgumentError } from './errors.js';
 import { type Instant, instantMs, isoMs, type TimeInput } from './inputs.js';
@@ -15,13 +17,28 @@ import { ZoneClock } from './zone.js';
 export interface RangeOptions {
   /** IANA zone in which bucket boundaries and keys are computed. Default 'UTC'. */
   zone?: string;
-  /** The current time for numeric offsets. Default: the system clock. */
-  now?: Date | DateTime | number;
+  /**
+   * The current time for numeric offsets: a function returning a Date (the shape of the
+   * recorders' `now` option, so a clock can be shared), or a fixed Date, DateTime or epoch ms.
+   * Default: the system clock.
+   */
+  now?: (() => Date) | Date | DateTime | number;
   /** 1 = ISO weeks starting Monday (default), 7 = weeks starting Sunday. */
   weekStart?: WeekStart;
 }
 
 const DAY = 86_400_000;
+const NOMINAL_MS: Record<Unit, number> = {
+  minute: 60_000,
+  hour: 3_600_000,
+  day: DAY,
+  week: 7 * DAY,
+  month: 30.4375 * DAY,
+  year: 365.25 * DAY,
+};
+// Years 1 and 9999 give or take a year: what an offset may reach before it is checked exactly.
+const CALENDAR_LOW = -62_135_596_800_000 - 366 * DAY;
+const CALENDAR_HIGH = 253_402_300_800_000 + 366 * DAY;
 const SUB_DAY_SIZE: Partial<Record<Unit, number>> = { minute: 60_000, hour: 3_600_000 };
 
 // Zones are validated once per name; ZoneClock caches offsets, so share clocks per zone.
@@ -46,7 +63,8 @@ export function calendarFor(opts: RangeOptions | undefined): Calendar {
 }
 
 function nowMs(opts: RangeOptions | undefined): number {
-  return opts?.now === undefined ? Date.now() : instantMs(opts.now, 'now');
+  if (opts?.now === undefined) return Date.now();
+  return typeof opts.now === 'function' ? instantMs(opts.now(), 'now') : instantMs(opts.now, 'now');
 }
 
 /** Move `n` whole buckets from the bucket start `startMs`. */
@@ -77,11 +95,35 @@ function resolveBound(
         'a numeric bound is a whole number of buckets from now',
       );
     }
-    return shift(current(), value, unit, calendar);
+    const from = current();
+    // Refuse at once what cannot land in the calendar: epoch ms passed as an offset would
+    // otherwise step through a trillion hours, or leave luxon's range and give NaN.
+    const nominal = from + value * NOMINAL_MS[unit];
+    if (!(nominal > CALENDAR_LOW && nominal < CALENDAR_HIGH)) throw offCalendarOffset(argument, value, unit);
+    const ms = shift(from, value, unit, calendar);
+    if (!isKeyable(ms, calendar.clock) && !isKeyable(ms - 1, calendar.clock)) {
+      throw offCalendarOffset(argument, value, unit);
+    }
+    return ms;
   }
   const ms =
     typeof value === 'string' ? isoMs(value, calendar.clock.name, argument) : instantMs(value, argument);
   return { instant: ms };
+}
+
+function offCalendarOffset(argument: string, value: number, unit: Unit): InvalidArgumentError {
+  return new InvalidArgumentError(
+    argument,
+    value,
+    `a number is an offset in ${unit}s from the current ${unit}, and this one ${OUTSIDE_CALENDAR}; ` +
+      `to pass an instant in epoch milliseconds, pass new Date(${value})`,
+  );
+}
+
+function describeBound(value: TimeInput): string {
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString();
+  if (DateTime.isDateTime(value)) return value.toISO() ?? String(value);
+  return String(value);
 }
 
 /** Number of buckets that start in [startMs, endMs); both are bucket starts. */
@@ -199,6 +241,24 @@ export function range(unit: Unit, start: TimeInput = -1, end: TimeInput = 0, opt
   };
   const first = resolveBound(start, 'start', unit, calendar, currentStart);
   const last = resolveBound(end, 'end', unit, calendar, currentStart);
+  // Compare the bounds as given, before flooring: two instants inside one bucket would
+  // otherwise floor to an empty range (or a one-bucket range) whatever their order.
+  const startInstant = typeof first === 'number' ? first : first.instant;
+  const endInstant = typeof last === 'number' ? last : last.instant;
+  if (typeof first !== 'number' && !isKeyable(first.instant, calendar.clock)) {
+    throw new InvalidArgumentError('start', start, OUTSIDE_CALENDAR);
+  }
+  // The end is exclusive: an end at 10000-01-01T00:00 still closes a range of year-9999 buckets.
+  if (typeof last !== 'number' && !isKeyable(last.instant - 1, calendar.clock)) {
+    throw new InvalidArgumentError('end', end, OUTSIDE_CALENDAR);
+  }
+  if (startInstant > endInstant) {
+    throw new InvalidArgumentError(
+      'start',
+      start,
+      `the range starts after its end (${describeBound(end)}); pass the earlier bound first`,
+    );
+  }
   const startMs = typeof first === 'number' ? first : bucketStartMs(first.instant, unit, calendar);
   let endMs: number;
   if (typeof last === 'number') {
@@ -206,9 +266,6 @@ export function range(unit: Unit, start: TimeInput = -1, end: TimeInput = 0, opt
   } else {
     const floor = bucketStartMs(last.instant, unit, calendar);
     endMs = floor === last.instant ? floor : bucketEndMs(floor, unit, calendar);
-  }
-  if (startMs > endMs) {
-    throw new InvalidArgumentError('start', start, `the range starts after its end (${String(end)})`);
   }
   return new TimeRange(unit, startMs, endMs, calendar);
 }
@@ -230,5 +287,7 @@ export const yearrange = (start?: TimeInput, end?: TimeInput, opts?: RangeOption
 export function bucketOf(t: Instant, unit: Unit, opts?: Omit<RangeOptions, 'now'>): Bucket {
   validateUnit(unit);
   const calendar = calendarFor(opts);
-  return bucketContaining(instantMs(t, 't'), unit, calendar);
+  const ms = instantMs(t, 't');
+  if (!isKeyable(ms, calendar.clock)) throw new InvalidArgumentError('t', t, OUTSIDE_CALENDAR);
+  return bucketContaining(ms, unit, calendar);
 }

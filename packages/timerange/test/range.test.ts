@@ -82,6 +82,14 @@ describe('numeric offsets are whole buckets from the start of the current bucket
     expect(keys(yearrange(-1, 1, { now: now.getTime() }))).toEqual(['2025', '2026']);
   });
 
+  it('accepts a function returning a Date as now, like the recorders do', () => {
+    expect(keys(dayrange(-1, 0, { now: () => now }))).toEqual(['20261123']);
+  });
+
+  it('refuses a now function that does not return a Date', () => {
+    expect(() => dayrange(-1, 0, { now: (() => 'soon') as never })).toThrow(/Invalid argument "now"/);
+  });
+
   it('mixes a numeric start with an absolute end', () => {
     expect(keys(dayrange(-2, '2026-11-24T06:00:00Z', { now }))).toEqual(['20261122', '20261123', '20261124']);
   });
@@ -218,6 +226,62 @@ describe('split and includes', () => {
   });
 });
 
+describe('a start after the end is refused, whichever buckets the bounds fall in', () => {
+  const at = (iso: string) => new Date(iso);
+  const refused = (call: () => unknown) => {
+    let error: unknown;
+    try {
+      call();
+    } catch (e) {
+      error = e;
+    }
+    expect(InvalidArgumentError.isInstance(error)).toBe(true);
+    expect((error as InvalidArgumentError).argument).toBe('start');
+    expect((error as Error).message).toContain('starts after its end');
+  };
+
+  it('hourrange(15:30, 14:30), an hour apart', () => {
+    refused(() => hourrange(at('2026-11-24T15:30Z'), at('2026-11-24T14:30Z')));
+  });
+
+  it('hourrange(14:50, 14:10), both in one hour', () => {
+    refused(() => hourrange(at('2026-11-24T14:50Z'), at('2026-11-24T14:10Z')));
+  });
+
+  it('dayrange(15:30, 14:30) of one day', () => {
+    refused(() => dayrange(at('2026-11-24T15:30Z'), at('2026-11-24T14:30Z')));
+  });
+
+  it('yearrange of two instants in one year', () => {
+    refused(() => yearrange(at('2026-11-24T00:00Z'), at('2026-02-01T00:00Z')));
+  });
+
+  it('dayrange across days', () => {
+    refused(() => dayrange(at('2026-11-26T00:00Z'), at('2026-11-24T12:00Z')));
+  });
+
+  it('inverted ISO strings', () => {
+    refused(() => minuterange('2026-11-24T10:00:30Z', '2026-11-24T10:00:10Z'));
+  });
+
+  it('an absolute start after a numeric end', () => {
+    refused(() => dayrange(at('2026-11-24T06:00Z'), 0, { now }));
+  });
+
+  it('a numeric start after an absolute end in the same bucket', () => {
+    refused(() => dayrange(1, at('2026-11-24T06:00Z'), { now }));
+  });
+
+  it('numeric offsets in the wrong order', () => {
+    refused(() => hourrange(0, -1, { now }));
+  });
+
+  it('equal bounds are not an error', () => {
+    expect(hourrange(at('2026-11-24T14:30Z'), at('2026-11-24T14:30Z')).size).toBe(1);
+    expect(dayrange(0, at('2026-11-24T00:00Z'), { now }).size).toBe(0);
+  });
+});
+
 describe('bad input is a typed error naming the argument', () => {
   const cases: Array<[string, () => unknown, string]> = [
     ['inverted range', () => dayrange(0, -2, { now }), 'start'],
@@ -245,5 +309,85 @@ describe('bad input is a typed error naming the argument', () => {
     expect((error as InvalidArgumentError).code).toBe('INVALID_ARGUMENT');
     expect((error as InvalidArgumentError).argument).toBe(argument);
     expect((error as Error).message).toContain(`"${argument}"`);
+  });
+});
+
+describe('bounds must stay in the years 0001-9999, where keys sort in time order', () => {
+  const error = (call: () => unknown): InvalidArgumentError => {
+    try {
+      call();
+    } catch (e) {
+      if (InvalidArgumentError.isInstance(e)) return e as InvalidArgumentError;
+      throw e;
+    }
+    throw new Error('expected an InvalidArgumentError');
+  };
+
+  it('epoch milliseconds passed as yearrange offsets are refused with a hint to pass a Date', () => {
+    const e = error(() => yearrange(1388534400000, 1420070400000, { now }));
+    expect(e.argument).toBe('start');
+    expect(e.message).toContain('pass new Date(1388534400000)');
+  });
+
+  it('epoch milliseconds passed as hourrange offsets are refused at once', () => {
+    const e = error(() => hourrange(1388534400000, 1420070400000, { now }));
+    expect(e.argument).toBe('start');
+    expect(e.message).toContain('an offset in hours');
+  });
+
+  it('an end offset past year 9999 is refused', () => {
+    expect(error(() => yearrange(-1, 8000, { now })).argument).toBe('end');
+  });
+
+  it('a start offset before year 1 is refused', () => {
+    expect(error(() => dayrange(-740_000, 0, { now })).argument).toBe('start');
+  });
+
+  it('offsets reaching the last year 9999 are accepted', () => {
+    const r = yearrange(7973, 7974, { now });
+    expect(keys(r)).toEqual(['9999']);
+  });
+
+  it('a Date in year 10000 is refused', () => {
+    const late = new Date(0);
+    late.setUTCFullYear(10000, 0, 2);
+    expect(error(() => dayrange(new Date('2026-01-01T00:00Z'), late)).argument).toBe('end');
+    expect(error(() => bucketOf(late, 'day')).argument).toBe('t');
+  });
+
+  it('an end at the first instant of year 10000 closes a range of year 9999', () => {
+    const end = new Date(0);
+    end.setUTCFullYear(10000, 0, 1);
+    expect(keys(monthrange(new Date('9999-11-15T00:00Z'), end))).toEqual(['999911', '999912']);
+  });
+
+  it('a Date before year 1 is refused', () => {
+    const early = new Date(0);
+    early.setUTCFullYear(0, 11, 31);
+    expect(error(() => dayrange(early, new Date('2026-01-01T00:00Z'))).argument).toBe('start');
+    expect(error(() => bucketOf(early, 'year')).argument).toBe('t');
+  });
+
+  it('the first and last days of the calendar have four-digit keys, weeks included', () => {
+    const first = new Date(0);
+    first.setUTCFullYear(1, 0, 1);
+    expect(bucketOf(first, 'day').key).toBe('00010101');
+    expect(bucketOf(first, 'week').key).toBe('0001W01');
+    expect(bucketOf(first, 'week', { weekStart: 7 }).key).toBe('0001W01');
+    expect(bucketOf(new Date('9999-12-31T23:59Z'), 'week').key).toBe('9999W52');
+  });
+
+  it('year 9999 in a zone east of UTC is accepted up to its local end', () => {
+    expect(bucketOf(new Date('9999-12-31T09:59Z'), 'year', { zone: 'Pacific/Kiritimati' }).key).toBe('9999');
+    expect(() => bucketOf(new Date('9999-12-31T10:00Z'), 'year', { zone: 'Pacific/Kiritimati' })).toThrow(
+      InvalidArgumentError,
+    );
+  });
+
+  it('BucketKeyer refuses instants outside the calendar', () => {
+    const keyer = new BucketKeyer();
+    expect(error(() => keyer.key(1e16, 'hour')).argument).toBe('ms');
+    expect(error(() => keyer.key(253402300800000, 'minute')).argument).toBe('ms');
+    expect(keyer.key(253402300799999, 'day')).toBe('99991231');
   });
 });

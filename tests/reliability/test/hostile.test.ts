@@ -49,6 +49,22 @@ const badNames: unknown[] = [
   /a/,
   Number.POSITIVE_INFINITY,
   -1,
+  'lone\ud800high',
+  'lone\udc00low',
+  'cut emoji \ud83d',
+  '\ude00\ud83d',
+];
+
+/** Numbers that are not a counters or activity id: those are safe integers (pass others as strings). */
+const badNumericIds: unknown[] = [
+  2 ** 53,
+  2 ** 53 + 1,
+  2 ** 64,
+  -(2 ** 53),
+  1.5,
+  0.1,
+  -2.5,
+  Number.MIN_VALUE,
 ];
 
 /** Values that are not an event id: a non-negative integer below 2^32. */
@@ -320,6 +336,19 @@ table('Counters.count(key, id, by, at)', [
   ...badNames
     .filter((n) => n !== undefined && !(typeof n === 'number' && Number.isFinite(n) && !Object.is(n, -0)))
     .map((id): Case => [`id ${label(id)}`, (b) => counters(b).count('k', id as string)]),
+  ...badNumericIds.map(
+    (id): Case => [`numeric id ${label(id)}`, (b) => counters(b).count('k', id as number)],
+  ),
+  ...badNumericIds.map(
+    (id): Case => [
+      `countMany numeric id ${label(id)}`,
+      (b) =>
+        counters(b).countMany([
+          { key: 'k', id: 1 },
+          { key: 'k', id: id as number },
+        ]),
+    ],
+  ),
   ...[Number.NaN, Number.POSITIVE_INFINITY, 1.5, 2 ** 53, -(2 ** 53), '1', null, {}, [], 10n, true, -0.5].map(
     (by): Case => [`by ${label(by)}`, (b) => counters(b).count('k', 'a', by as number)],
   ),
@@ -360,6 +389,12 @@ table('ActivityTracker.track(args)', [
   ...badNames
     .filter((n) => !(typeof n === 'number' && Number.isFinite(n) && !Object.is(n, -0)))
     .map((id): Case => [`id ${label(id)}`, (b) => tracker(b).track({ id: id as string })]),
+  ...badNumericIds.map(
+    (id): Case => [`numeric id ${label(id)}`, (b) => tracker(b).track({ id: id as number })],
+  ),
+  ...badNumericIds.map(
+    (id): Case => [`numeric oldId ${label(id)}`, (b) => tracker(b).track({ id: 1, oldId: id as number })],
+  ),
   ...badNames
     .filter((n) => n !== undefined)
     .map((bk): Case => [`bucket ${label(bk)}`, (b) => tracker(b).track({ id: 1, bucket: bk as string })]),

@@ -2,7 +2,15 @@
  * Reference models: plain Maps and Sets, obviously correct, that the property tests
  * compare every backend against.
  */
-import { type Bucket, bucketOf, bucketsWithin, resolutionFor, type Unit } from '@porpoise/timerange';
+import {
+  type Bucket,
+  bucketOf,
+  bucketsWithin,
+  divides,
+  resolutionFor,
+  UNITS,
+  type Unit,
+} from '@porpoise/timerange';
 
 export type QueryNode =
   | { kind: 'event'; name: string }
@@ -33,10 +41,19 @@ export class EventsModel {
     }
   }
 
+  /** Finest first: a coarser bucket loses the id only when no finer bucket inside it holds it. */
   unevent(name: string, id: number, ms: number): void {
-    for (const unit of this.resolutions) {
-      this.#marks.get(this.#key(name, unit, bucketOf(ms, unit, { zone: this.zone }).key))?.delete(id);
-    }
+    const units = [...this.resolutions].sort((a, b) => UNITS.indexOf(a) - UNITS.indexOf(b));
+    units.forEach((unit, i) => {
+      const bucket = bucketOf(ms, unit, { zone: this.zone });
+      const finer = units.slice(0, i).findLast((candidate) => divides(candidate, unit));
+      const held =
+        finer !== undefined &&
+        bucketsWithin(bucket, finer, { zone: this.zone }).some((inner) =>
+          this.#marks.get(this.#key(name, finer, inner.key))?.has(id),
+        );
+      if (!held) this.#marks.get(this.#key(name, unit, bucket.key))?.delete(id);
+    });
   }
 
   ids(node: QueryNode, bucket: Bucket): Set<number> {
@@ -118,6 +135,14 @@ export class CountersModel {
 export class ActivityModel {
   readonly #raw = new Map<string, Set<string>>();
   readonly #collapsed = new Map<number, Record<string, number>>();
+  /** The first day ever tracked: collapse walks back no further (none tracked: no floor). */
+  #first = Number.NEGATIVE_INFINITY;
+  #tracked = false;
+
+  #seen(day: number): void {
+    this.#first = this.#tracked ? Math.min(this.#first, day) : day;
+    this.#tracked = true;
+  }
 
   #set(bucket: string, day: number): Set<string> {
     const key = `${bucket}|${day}`;
@@ -127,10 +152,12 @@ export class ActivityModel {
   }
 
   track(id: string, bucket: string, day: number): void {
+    this.#seen(day);
     this.#set(bucket, day).add(id);
   }
 
   replace(oldId: string, oldBucket: string, id: string, bucket: string, day: number): void {
+    this.#seen(day);
     this.#set(oldBucket, day).delete(oldId);
     this.#set(bucket, day).add(id);
   }
@@ -141,10 +168,13 @@ export class ActivityModel {
     return { web: web.size, ios: ios.size, total: new Set([...web, ...ios]).size };
   }
 
-  /** Collapse closed days before `today`, newest first, at most maxPeriods, stopping at a collapsed one. */
+  /**
+   * Collapse closed days before `today`, newest first, at most maxPeriods, stopping at a
+   * collapsed one or before the first day tracked.
+   */
   collapse(today: number, maxPeriods: number): void {
     let day = today - 1;
-    for (let n = 0; n < maxPeriods; n++, day--) {
+    for (let n = 0; n < maxPeriods && day >= this.#first; n++, day--) {
       if (this.#collapsed.has(day)) break;
       this.#collapsed.set(day, this.#live(day));
       this.#raw.delete(`web|${day}`);

@@ -85,8 +85,15 @@ export async function lookupCommand(flags: LookupFlags, io: Io): Promise<void> {
       : parseInstant(flags.start, '--start', settings.zone);
   const mode = flags.mode === undefined ? 'exact' : parseMode(flags.mode);
   const names = namesOf(buckets!, aggregates);
-  const read = (analytics: Analytics) =>
-    analytics.activity.lookup({ period, start, end, buckets: names, aggregateBuckets: aggregates });
+  const read = (analytics: Analytics, empty = false) =>
+    analytics.activity.lookup({
+      period,
+      start,
+      end,
+      buckets: names,
+      aggregateBuckets: aggregates,
+      allowUnknownBuckets: empty,
+    });
   const session = await openSession(settings, io, { mode, check: read });
   try {
     const rows = await read(session.analytics);
@@ -114,8 +121,10 @@ export async function lookupCommand(flags: LookupFlags, io: Io): Promise<void> {
         `(${unions.join('; ')}: exact unions on live periods; collapsed ones report what their collapse stored)`,
       );
     } else if (rows.some((r) => !r.final)) {
-      // The tracker stores an aggregate's count only when it collapses; live, it needs the members.
-      lines.push('(live periods count an aggregate only when it is given with --aggregate name=buckets)');
+      // Live, an aggregate needs its members: from --aggregate, or from an earlier collapse.
+      lines.push(
+        '(live periods count an aggregate an earlier collapse was given, or one given with --aggregate)',
+      );
     }
     io.stdout.write(`${lines.join('\n')}\n`);
   } finally {

@@ -28,6 +28,8 @@ export function cohortRowJson(row: CohortRow) {
     size: row.size,
     retained: row.retained,
     rates: row.rates,
+    partial: row.partial,
+    partialPeriods: row.cells.map((cell) => cell.partial),
   };
 }
 
@@ -85,12 +87,15 @@ export async function cohortCommand(flags: CohortFlags, io: Io): Promise<void> {
             ['cohort', 'size', ...columns],
             rows.map((r) => [
               r.bucket.key,
-              fmt(r.size),
-              ...columns.map((_, k) => (k < r.rates.length ? pct(r.rates[k]!) : '')),
+              `${fmt(r.size)}${r.partial ? '*' : ''}`,
+              ...columns.map((_, k) => {
+                const cell = r.cells[k];
+                return cell === undefined ? '' : `${pct(cell.rate)}${r.partial || cell.partial ? '*' : ''}`;
+              }),
             ]),
             { trim: true },
           ),
-      `(rate = share of the cohort that did ${activityName} k ${range.unit}s later; blank: not started by ${settings.now.toISOString()})`,
+      `(rate = share of the cohort that did ${activityName} k ${range.unit}s later; blank: not started by ${settings.now.toISOString()}; *: that ${range.unit} has not ended, so far)`,
     ];
     io.stdout.write(`${lines.join('\n')}\n`);
   } finally {

@@ -66,7 +66,7 @@ export async function reportCommand(flags: ReportFlags, io: Io): Promise<void> {
       description: session?.describe() ?? '',
       version: VERSION,
     });
-  const session = await openSession(settings, io, { mode, check: read });
+  const session = await openSession(settings, io, { mode, check: (analytics) => read(analytics) });
   try {
     const data = await read(session.analytics, session);
     const html = renderReport(data);

@@ -27,7 +27,16 @@ export interface ReportData {
   dau: Array<{ key: string; date: string; weekday: number; count: number }>;
   /** Ids active on any of those days. */
   uniques: number;
-  retention: Array<{ key: string; start: string; size: number; retained: number[]; rates: number[] }>;
+  /** `partial`: the cohort's week has not ended; `partialPeriods[k-1]`: week k has not. */
+  retention: Array<{
+    key: string;
+    start: string;
+    size: number;
+    retained: number[];
+    rates: number[];
+    partial: boolean;
+    partialPeriods: boolean[];
+  }>;
   counters: { key: string; total: number; ids: number; top: Array<{ id: string; count: number }> };
   activity: { names: string[]; aggregates: Record<string, string[]>; rows: LookupRow[] };
   version: string;
@@ -58,6 +67,8 @@ export async function gatherReport(
     end: new Date(days.endMs),
     buckets: names,
     aggregateBuckets: options.aggregates,
+    // An overview of whatever was recorded: a bucket with no activity shows 0, as events do.
+    allowUnknownBuckets: true,
   });
   return {
     generatedFor: options.now.toISOString(),
@@ -79,6 +90,8 @@ export async function gatherReport(
       size: row.size,
       retained: row.retained,
       rates: row.rates,
+      partial: row.partial,
+      partialPeriods: row.cells.map((cell) => cell.partial),
     })),
     counters: {
       key: options.counter,

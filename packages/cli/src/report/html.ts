@@ -176,27 +176,30 @@ function retentionGrid(data: ReportData): string {
       `<text x="0" y="${top + cellH / 2}" dominant-baseline="middle"><tspan class="title">${esc(row.key)}</tspan> <tspan font-size="11">${day(row.start).toFormat('d LLL')}</tspan></text>`,
     );
     parts.push(
-      `<text class="cohort-size" data-cohort="${esc(row.key)}" data-value="${row.size}" x="${labelW + sizeW - 12}" y="${top + cellH / 2}" text-anchor="end" dominant-baseline="middle">${fmt(row.size)}</text>`,
+      `<text class="cohort-size${row.partial ? ' partial' : ''}" data-cohort="${esc(row.key)}" data-value="${row.size}"${row.partial ? ' data-partial="true"' : ''} x="${labelW + sizeW - 12}" y="${top + cellH / 2}" text-anchor="end" dominant-baseline="middle">${fmt(row.size)}${row.partial ? '*' : ''}${row.partial ? '<title>this week has not ended: the cohort may still grow</title>' : ''}</text>`,
     );
     row.rates.forEach((rate, k) => {
       const x = labelW + sizeW + k * cellW;
       const later = `${k + 1} week${k === 0 ? '' : 's'} later`;
       // An empty cohort has no rate to colour: 0% would read as "everyone left".
       const { fill, light } = row.size === 0 ? { fill: 'none', light: false } : heat(rate / scaleTop);
-      const label = row.size === 0 ? '–' : pct(rate);
+      // A week still running (the cohort's or the later one): its count can only grow so far.
+      const partial = row.partial || row.partialPeriods[k] === true;
+      const label = row.size === 0 ? '–' : `${pct(rate)}${partial ? '*' : ''}`;
       const title =
-        row.size === 0
+        (row.size === 0
           ? `${row.key}: nobody did ${data.names.cohort} that week`
-          : `${row.key} (${fmt(row.size)} ${data.names.cohort}): ${fmt(row.retained[k]!)} did ${data.names.active} ${later} (${pct(rate)})`;
+          : `${row.key} (${fmt(row.size)} ${data.names.cohort}): ${fmt(row.retained[k]!)} did ${data.names.active} ${later} (${pct(rate)})`) +
+        (partial ? ' (so far: that week has not ended)' : '');
       parts.push(
-        `<g class="cell${light ? ' on-dark' : ''}${row.size === 0 ? ' empty' : ''}"><rect data-cohort="${esc(row.key)}" data-period="${k + 1}" data-value="${rate}" data-retained="${row.retained[k]}" data-size="${row.size}" x="${x + 1}" y="${top + 1}" width="${cellW - 2}" height="${cellH - 2}" rx="4" fill="${fill}"/><text x="${x + cellW / 2}" y="${top + cellH / 2}" text-anchor="middle" dominant-baseline="middle" font-size="12">${label}</text><title>${esc(title)}</title></g>`,
+        `<g class="cell${light ? ' on-dark' : ''}${row.size === 0 ? ' empty' : ''}${partial ? ' partial' : ''}"><rect data-cohort="${esc(row.key)}" data-period="${k + 1}" data-value="${rate}" data-retained="${row.retained[k]}" data-size="${row.size}"${partial ? ' data-partial="true" stroke-dasharray="4 3" stroke="currentColor"' : ''} x="${x + 1}" y="${top + 1}" width="${cellW - 2}" height="${cellH - 2}" rx="4" fill="${fill}"/><text x="${x + cellW / 2}" y="${top + cellH / 2}" text-anchor="middle" dominant-baseline="middle" font-size="12">${label}</text><title>${esc(title)}</title></g>`,
       );
     });
   });
   const grid = `<svg id="retention-grid" viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(`Weekly retention of ${data.names.cohort} cohorts`)}">${parts.join('')}</svg>`;
   const low = heat(0).fill;
   const high = heat(1).fill;
-  const scale = `<svg id="retention-scale" viewBox="0 0 320 36" width="320" role="img" aria-label="colour scale" style="width:320px;margin-top:10px"><defs><linearGradient id="heat-gradient"><stop offset="0" stop-color="${low}"/><stop offset="1" stop-color="${high}"/></linearGradient></defs><rect x="36" y="4" width="220" height="12" rx="3" fill="url(#heat-gradient)"/><text x="28" y="14" text-anchor="end">0%</text><text x="262" y="14">${pct(scaleTop)}</text><text x="146" y="32" text-anchor="middle" font-size="11">share of the cohort active that week</text></svg>`;
+  const scale = `<svg id="retention-scale" viewBox="0 0 320 36" width="320" role="img" aria-label="colour scale" style="width:320px;margin-top:10px"><defs><linearGradient id="heat-gradient"><stop offset="0" stop-color="${low}"/><stop offset="1" stop-color="${high}"/></linearGradient></defs><rect x="36" y="4" width="220" height="12" rx="3" fill="url(#heat-gradient)"/><text x="28" y="14" text-anchor="end">0%</text><text x="262" y="14">${pct(scaleTop)}</text><text x="146" y="32" text-anchor="middle" font-size="11">share of the cohort active that week (* week not ended yet)</text></svg>`;
   return `${grid}${scale}`;
 }
 
