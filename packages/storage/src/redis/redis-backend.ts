@@ -550,16 +550,28 @@ export class RedisBackend implements Backend {
           resolve(0);
           return;
         }
-        const merge = new SimpleTask(localityGroup(keys[0]!), [], 'hm', () => present, (v) => Number(v));
+        const merge = new SimpleTask(
+          localityGroup(keys[0]!),
+          [],
+          'hm',
+          () => present,
+          (v) => Number(v),
+        );
         scheduler.add(merge);
         merge.promise.then(resolve, reject);
       };
       keys.forEach((key, i) => {
-        const task = new SimpleTask(localityGroup(key), [this.#layout.physical(key)], 'dump', (k) => [k(0)], (v) => {
-          dumps[i] = v === null || v === false ? null : (v as Buffer);
-          arrived();
-          return dumps[i];
-        });
+        const task = new SimpleTask(
+          localityGroup(key),
+          [this.#layout.physical(key)],
+          'dump',
+          (k) => [k(0)],
+          (v) => {
+            dumps[i] = v === null || v === false ? null : (v as Buffer);
+            arrived();
+            return dumps[i];
+          },
+        );
         task.promise.catch((error: unknown) => {
           failed = true;
           reject(error);
