@@ -104,12 +104,7 @@ export async function openBackend(settings: Settings, prefix = settings.prefix):
     await backend.read([{ op: 'exists', key: 'cli:connect' }]);
   } catch (error) {
     await backend.close();
-    if (PorpoiseError.isInstance(error) && error.code === 'CONNECTION_ERROR') {
-      throw new BackendError(`cannot reach Redis at ${redactUrl(settings.redis)}: ${error.message}`, {
-        cause: error,
-        code: 'CONNECTION_ERROR',
-      });
-    }
+    // The backend's message names host:port and the cause (never the URL's password).
     throw error;
   }
   return backend;

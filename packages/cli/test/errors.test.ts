@@ -76,9 +76,10 @@ describe.concurrent('the real binary on bad input', () => {
     expectOneLine(
       outcome,
       1,
-      new RegExp(`cannot reach Redis at redis://127\\.0\\.0\\.1:${port}: Redis connection failed`),
+      new RegExp(`Redis at 127\\.0\\.0\\.1:${port} could not be reached: connection refused`),
     );
-    expect(Date.now() - started).toBeLessThan(10_000);
+    // The documented bound for a server that cannot be reached (docs/reliability.md).
+    expect(Date.now() - started).toBeLessThan(15_000);
   });
 
   it('never prints a password of the Redis URL', async () => {
@@ -90,7 +91,7 @@ describe.concurrent('the real binary on bad input', () => {
       '--redis',
       `redis://alice:s3cret@127.0.0.1:${port}`,
     ]);
-    expectOneLine(outcome, 1, /cannot reach Redis/);
+    expectOneLine(outcome, 1, /could not be reached|did not answer/);
     expect(outcome.stderr).not.toContain('s3cret');
   });
 
