@@ -1,5 +1,7 @@
 import {
   type Backend,
+  type BatchOptions,
+  batchWriteOptions,
   MAX_QUERY_LEAVES,
   mapRecords,
   type ReadOp,
@@ -248,7 +250,11 @@ export class ActivityTracker {
    * Track many activities in one backend write (ids merged per period and bucket). Every
    * record is validated first; replacements (`oldId`/`oldBucket`) need `track`.
    */
-  async trackMany(records: Iterable<Omit<TrackArgs, 'oldId' | 'oldBucket'>>): Promise<void> {
+  async trackMany(
+    records: Iterable<Omit<TrackArgs, 'oldId' | 'oldBucket'>>,
+    options?: BatchOptions,
+  ): Promise<void> {
+    const write = batchWriteOptions(options);
     const members = new Map<string, Set<string>>();
     const buckets = new Set<string>();
     const earliest = new Map<Period, number>();
@@ -278,11 +284,10 @@ export class ActivityTracker {
     const catalogue = this.#catalogueOps([...buckets]);
     const firsts = this.#firstOps([...earliest]);
     await this.#learning(catalogue, () =>
-      this.#backend.write([
-        ...catalogue,
-        ...firsts,
-        ...[...members].map(([key, ids]) => ({ op, key, members: [...ids] })),
-      ]),
+      this.#backend.write(
+        [...catalogue, ...firsts, ...[...members].map(([key, ids]) => ({ op, key, members: [...ids] }))],
+        write,
+      ),
     );
   }
 

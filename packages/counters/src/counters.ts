@@ -1,5 +1,7 @@
 import {
   type Backend,
+  type BatchOptions,
+  batchWriteOptions,
   Coalescer,
   checkRange,
   encodeKeySegment,
@@ -13,6 +15,7 @@ import {
   validateBackend,
   validateName,
   type WriteOp,
+  type WriteOptions,
 } from '@porpoise/storage';
 import {
   type Bucket,
@@ -76,11 +79,12 @@ export class Counters {
   }
 
   /** Many counts in one backend write; every record is validated before anything is written. */
-  async countMany(records: Iterable<CountRecord>): Promise<void> {
+  async countMany(records: Iterable<CountRecord>, options?: BatchOptions): Promise<void> {
+    const write = batchWriteOptions(options);
     const increments = mapRecords(records, '{ key, id?, by?, at? }', (r: CountRecord) =>
       this.#increment(r.key, r.id, r.by, r.at),
     );
-    if (increments.length > 0) await this.#write(increments);
+    if (increments.length > 0) await this.#write(increments, write);
   }
 
   /**
@@ -107,7 +111,7 @@ export class Counters {
     return { key, id: field, by: amount, ms: recordingTime(at, this.#options) };
   }
 
-  async #write(increments: Increment[]): Promise<void> {
+  async #write(increments: Increment[], options: WriteOptions = {}): Promise<void> {
     const perKey = new Map<string, Map<string, number>>();
     for (const { key, id, by, ms } of increments) {
       for (const unit of this.#options.resolutions) {
@@ -119,7 +123,7 @@ export class Counters {
     }
     const ops: WriteOp[] = [];
     for (const [key, fields] of perKey) ops.push({ op: 'increment', key, increments: [...fields] });
-    await this.#backend.write(ops);
+    await this.#backend.write(ops, options);
   }
 }
 

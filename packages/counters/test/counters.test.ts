@@ -33,6 +33,32 @@ describeEachBackend(
       expect(seen).toEqual([{ 1: 2 }, { 1: 4 }, {}, { 1: 3 }]);
     });
 
+    it('counts a batch retried with the same idempotency key once', async () => {
+      const batch = Array.from({ length: 500 }, (_, i) => ({
+        key: 'plays',
+        id: `song-${i % 50}`,
+        at: hour(9),
+      }));
+      await counters.countMany(batch, { idempotencyKey: 'import-2026-11-24' });
+      await counters.countMany(batch, { idempotencyKey: 'import-2026-11-24' });
+      await counters.countMany(batch.slice(0, 50), { idempotencyKey: 'another' });
+      expect((await counters.get('plays').sum(dayrange(sharp(0), sharp(12)))).total).toBe(550);
+    });
+
+    it('refuses malformed batch options before counting anything', async () => {
+      for (const options of [
+        null,
+        'key',
+        { idempotencyKey: '' },
+        { idempotencyKey: 'k', idempotencyTtl: -1 },
+      ]) {
+        await expect(
+          counters.countMany([{ key: 'plays', id: 1, at: hour(9) }], options as never),
+        ).rejects.toSatisfy(InvalidArgumentError.isInstance);
+      }
+      expect(await backend.keys()).toEqual([]);
+    });
+
     it("the README's top songs per hour", async () => {
       const plays: Array<[string, number]> = [
         ['song-a', 5],

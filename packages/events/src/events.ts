@@ -1,5 +1,7 @@
 import {
   type Backend,
+  type BatchOptions,
+  batchWriteOptions,
   Coalescer,
   forEachRecord,
   recordingTime,
@@ -84,7 +86,8 @@ export class Events {
   }
 
   /** Record many events in one backend write. Every record is validated before anything is written. */
-  async eventMany(records: Iterable<EventRecord>): Promise<void> {
+  async eventMany(records: Iterable<EventRecord>, options?: BatchOptions): Promise<void> {
+    const write = batchWriteOptions(options);
     // Records go straight into the batch (no intermediate objects: at a million events the
     // garbage would cost more than the work). Nothing is written before every one is valid.
     const batch = this.#batch();
@@ -100,7 +103,7 @@ export class Events {
       batch.add(r.name, r.id, recordingTime(r.at, this.#context.options));
       any = true;
     });
-    if (any) await this.#context.backend.write(batch.ops(true));
+    if (any) await this.#context.backend.write(batch.ops(true), write);
   }
 
   /**

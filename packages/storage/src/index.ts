@@ -37,6 +37,8 @@ export {
 export { MemoryBackend, type MemoryBackendOptions } from './memory/memory-backend.js';
 export { restoreSnapshot, SNAPSHOT_FORMAT_VERSION, snapshotOf } from './memory/snapshot.js';
 export {
+  type BatchOptions,
+  batchWriteOptions,
   forEachRecord,
   MAX_NAME_LENGTH,
   mapRecords,

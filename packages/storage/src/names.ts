@@ -123,3 +123,32 @@ export function stringId(value: unknown, argument: string): string {
   validateName(value, argument);
   return value;
 }
+
+/** Options of a batch write (`eventMany`, `countMany`, `trackMany`). */
+export interface BatchOptions {
+  /**
+   * Apply this batch at most once: retried with the same key after a failure (a timeout, a
+   * dropped connection, an out-of-memory refusal) it applies only what earlier attempts did
+   * not. See `WriteOptions.idempotencyKey`.
+   */
+  idempotencyKey?: string;
+  /** Seconds the key is remembered. Default 86,400. */
+  idempotencyTtl?: number;
+}
+
+/** The backend write options of a batch's options (checked further by the backend). */
+export function batchWriteOptions(options: unknown): { idempotencyKey?: string; idempotencyTtl?: number } {
+  if (options === undefined) return {};
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidArgumentError(
+      'options',
+      options,
+      'must be an options object { idempotencyKey?, idempotencyTtl? }',
+    );
+  }
+  const { idempotencyKey, idempotencyTtl } = options as BatchOptions;
+  return {
+    ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
+    ...(idempotencyTtl === undefined ? {} : { idempotencyTtl }),
+  };
+}
