@@ -1,5 +1,5 @@
-import { clusterClient, hasRedis, redisClient, uniquePrefix } from '@porpoise/test-redis';
-import type { Cluster, Redis } from 'ioredis';
+import { clusterClient, hasRedis, redisClient, redisTargets, uniquePrefix } from '@porpoise/test-redis';
+import { type Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BackendError, bit, InvalidArgumentError, MemoryBackend, RedisBackend } from '../src/index.js';
 
@@ -199,6 +199,38 @@ describe.skipIf(!hasRedis())('RedisBackend layout and safety on a real redis-ser
     expect((error as BackendError).code).toBe('CONNECTION_ERROR');
     expect(Date.now() - started).toBeLessThan(10_000);
     await backend.close();
+  });
+});
+
+describe.skipIf(!hasRedis())('RedisBackend.fromUrl', () => {
+  it('refuses a database index the server cannot select, instead of writing to database 0', async () => {
+    const { host, port } = redisTargets().standalone!;
+    const backend = RedisBackend.fromUrl(`redis://${host}:${port}/99`, { prefix: uniquePrefix() });
+    const error = await backend.write([{ op: 'set', key: 'v:1', value: 'x' }]).catch((e: unknown) => e);
+    await backend.close();
+    expect((error as BackendError).code).toBe('CONNECTION_ERROR');
+    expect((error as Error).message).toMatch(/could not select database 99/);
+  });
+
+  it('works on a database other than 0 that exists', async () => {
+    const { host, port } = redisTargets().standalone!;
+    const prefix = uniquePrefix();
+    const backend = RedisBackend.fromUrl(`redis://${host}:${port}/3`, { prefix });
+    await backend.write([{ op: 'set', key: 'v:1', value: 'x' }]);
+    const other = new Redis({ host, port, db: 3 });
+    expect(await other.get(`${prefix}:v:{1}`)).toBe('x');
+    await other.quit();
+    await backend.close();
+  });
+
+  it('names the address and the cause, never the password of the URL', async () => {
+    const backend = RedisBackend.fromUrl('redis://alice:s3cret@127.0.0.1:1', {
+      redis: { connectTimeout: 500 },
+    });
+    const error = (await backend.read([{ op: 'get', key: 'k' }]).catch((e: unknown) => e)) as Error;
+    await backend.close();
+    expect(error.message).toMatch(/^Redis at 127\.0\.0\.1:1 could not be reached: connection refused$/);
+    expect(error.message).not.toContain('s3cret');
   });
 });
 
