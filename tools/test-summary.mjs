@@ -20,7 +20,7 @@ const backendOf = (titles) => {
   for (const title of titles) {
     const conformance = /^Backend conformance: (.+)$/.exec(title);
     if (conformance) return `conformance on ${conformance[1]}`;
-    const suite = /^on (memory|redis|redis-cluster|ioredis-mock)$/.exec(title);
+    const suite = /^on (memory|redis|redis-cluster|node-redis|node-redis-cluster|ioredis-mock)$/.exec(title);
     if (suite) return `package suites on ${suite[1]}`;
   }
   return null;

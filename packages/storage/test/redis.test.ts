@@ -1,5 +1,13 @@
-import { clusterClient, hasRedis, redisClient, uniquePrefix } from '@porpoise/test-redis';
+import {
+  clusterClient,
+  hasRedis,
+  nodeRedisClient,
+  nodeRedisCluster,
+  redisClient,
+  uniquePrefix,
+} from '@porpoise/test-redis';
 import type { Cluster, Redis } from 'ioredis';
+import type { RedisClientType, RedisClusterType } from 'redis';
 import { afterAll, beforeAll, describe } from 'vitest';
 import { RedisBackend } from '../src/index.js';
 import { runBackendConformance, runNamespaceIsolation } from '../src/testing/index.js';
@@ -32,4 +40,26 @@ describe.skipIf(!hasRedis())('RedisBackend on a 3-node Redis Cluster', () => {
     new RedisBackend(client, { prefix: uniquePrefix('a') }),
     new RedisBackend(client, { prefix: uniquePrefix('b') }),
   ]);
+});
+
+describe.skipIf(!hasRedis())('RedisBackend on node-redis', () => {
+  let client: RedisClientType;
+  beforeAll(async () => {
+    client = await nodeRedisClient();
+  });
+  afterAll(async () => {
+    await client.close();
+  });
+  runBackendConformance('node-redis', () => new RedisBackend(client, { prefix: uniquePrefix() }));
+});
+
+describe.skipIf(!hasRedis())('RedisBackend on a node-redis cluster', () => {
+  let client: RedisClusterType;
+  beforeAll(async () => {
+    client = await nodeRedisCluster();
+  });
+  afterAll(async () => {
+    await client.close();
+  });
+  runBackendConformance('node-redis-cluster', () => new RedisBackend(client, { prefix: uniquePrefix() }));
 });

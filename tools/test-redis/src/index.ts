@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Cluster, Redis } from 'ioredis';
+import { createClient, createCluster, type RedisClientType, type RedisClusterType } from 'redis';
 import { inject } from 'vitest';
 
 export interface RedisAddress {
@@ -43,6 +44,28 @@ export function clusterClient(): Cluster {
   const nodes = redisTargets().cluster;
   if (!nodes) throw new Error('no redis cluster in this test run');
   return new Cluster(nodes, { redisOptions: { maxRetriesPerRequest: 1 } });
+}
+
+/** A connected node-redis client on the throwaway standalone server. The caller closes it. */
+export async function nodeRedisClient(): Promise<RedisClientType> {
+  const target = redisTargets().standalone;
+  if (!target) throw new Error('no redis-server in this test run');
+  const client = createClient({ socket: { host: target.host, port: target.port } });
+  client.on('error', () => {});
+  await client.connect();
+  return client as RedisClientType;
+}
+
+/** A connected node-redis cluster client on the throwaway 3-node cluster. The caller closes it. */
+export async function nodeRedisCluster(): Promise<RedisClusterType> {
+  const nodes = redisTargets().cluster;
+  if (!nodes) throw new Error('no redis cluster in this test run');
+  const cluster = createCluster({
+    rootNodes: nodes.map((n) => ({ socket: { host: n.host, port: n.port } })),
+  });
+  cluster.on('error', () => {});
+  await cluster.connect();
+  return cluster as RedisClusterType;
 }
 
 /** A prefix no other test uses, so test files can share one server and run in parallel. */

@@ -1,10 +1,9 @@
 -- A chunked bitmap (layout in src/redis/chunks.ts): the index sorted set KEY lists its
 -- chunks; member '<c>' is the dense chunk string KEY:c<c> (a native Redis bitmap), member
 -- 's<c>' the sparse chunk string KEY:s<c> (offsets within the chunk, 3 bytes each,
--- appended, possibly repeated). The chunk strings are the truth: a write finds a chunk's
--- form by the string that exists, and always (re)lists what it touched in the index with
--- the index's expiry, so a bitmap whose index was lost heals on its next write and a chunk
--- created after an EXPIRE expires with the rest.
+-- appended, possibly repeated), member 'x<c>' marks chunk c as lost (see damage()). Chunks
+-- are listed when created, with the index's expiry; a write to a bitmap whose index is gone
+-- lists again every chunk it touches (see healing()).
 
 local CHUNK_BITS = 1048576
 local SPARSE_LIMIT = 256
@@ -117,23 +116,25 @@ local function promote(key, c)
   list(key, c, tostring(c), dense, false)
 end
 
--- A write to sparse chunk c that appended and left it `length` bytes long.
-local function appended(key, c, length, packed)
+-- Append packed offsets to sparse chunk c (which becomes dense past SPARSE_LIMIT offsets).
+local function append(key, c, packed)
+  local sparse = sparseKey(key, c)
+  -- An emptied sparse chunk is an existing empty string: only a missing one is created here.
+  local created = redis.call('EXISTS', sparse) == 0
+  local length = redis.call('APPEND', sparse, packed)
   if length > 3 * SPARSE_LIMIT then
     promote(key, c)
     return
   end
-  local created = length == #packed
   if healing(key) then
-    list(key, c, 's' .. c, sparseKey(key, c), created)
-  elseif created and list(key, c, 's' .. c, sparseKey(key, c), true) == 0 then
-    -- Listed before, yet the string was just created: the old one was lost.
+    list(key, c, 's' .. c, sparse, created)
+  elseif created and list(key, c, 's' .. c, sparse, true) == 0 then
+    -- Listed before, yet the string had to be created: the old one was lost.
     damage(key, c)
   end
 end
 
--- Set packed offsets in chunk c: bit by bit into a dense chunk, appended to a sparse one
--- (which becomes dense past SPARSE_LIMIT offsets).
+-- Set packed offsets in chunk c: bit by bit into a dense chunk, appended to a sparse one.
 local function addBits(key, c, packed)
   if isDense(key, c) then
     local dense = denseKey(key, c)
@@ -141,7 +142,7 @@ local function addBits(key, c, packed)
     if healing(key) then list(key, c, tostring(c), dense, false) end
     return
   end
-  appended(key, c, redis.call('APPEND', sparseKey(key, c), packed), packed)
+  append(key, c, packed)
 end
 
 -- OR byte pieces into chunk c. List from index 'first': chunk, byte offset, bytes, ... for

@@ -16,7 +16,14 @@ import { BackendError, InvalidArgumentError, type PorpoiseError, UnsupportedErro
 import { encodeKeySegment, localityGroup } from '../keys.js';
 import { exprKeys, validateReadOps, validateWriteOps } from '../validate.js';
 import { REDIS_CHUNK_BITS } from './chunks.js';
-import { type Client, Connection, type ScriptCall, script } from './connection.js';
+import {
+  type Client,
+  type Connection,
+  connect,
+  type NodeRedisLike,
+  type ScriptCall,
+  script,
+} from './connection.js';
 import { KeyLayout } from './layout.js';
 import { WRITE } from './lua/scripts.js';
 import { ReadScheduler, text } from './read-plan.js';
@@ -45,9 +52,12 @@ export interface RedisBackendOptions {
   scriptBudgetMs?: number;
 }
 
-/** What fromUrl adds: ioredis options for the client it creates. */
+/** What fromUrl adds: which client library to create, and options for it. */
 export interface RedisUrlOptions extends RedisBackendOptions {
-  redis?: RedisOptions;
+  /** The client library to create the client with. Default 'ioredis'. */
+  client?: 'ioredis' | 'node-redis';
+  /** Options passed to the client: ioredis `RedisOptions`, or node-redis `createClient` options. */
+  redis?: RedisOptions | Record<string, unknown>;
 }
 
 const WRITE_SCRIPT = script(WRITE);
@@ -132,14 +142,25 @@ export class RedisBackend implements Backend {
   #warnedEviction = false;
   #closed = false;
 
-  constructor(client: Client, options: RedisBackendOptions = {}, owned = false) {
-    if (typeof client !== 'object' || client === null || typeof (client as Client).pipeline !== 'function') {
-      throw new InvalidArgumentError('client', client, 'must be an ioredis Redis or Cluster client');
-    }
+  /**
+   * @param client an ioredis `Redis` or `Cluster`, or a connected node-redis client
+   *   (`createClient()`) or cluster (`createCluster()`): the one you already use. It stays
+   *   yours: `close()` does not end it.
+   */
+  constructor(
+    client: Client,
+    options: RedisBackendOptions = {},
+    owned: boolean | { owned: true; ready: Promise<unknown> } = false,
+  ) {
     validateOptions(options);
+    const ready = typeof owned === 'object' ? owned.ready : undefined;
+    this.#connection = connect(client, {
+      timeoutMs: options.timeoutMs ?? 10_000,
+      owned: owned !== false,
+      ready,
+    });
     this.#layout = new KeyLayout(options.prefix);
     this.#options = options;
-    this.#connection = new Connection(client, { timeoutMs: options.timeoutMs ?? 10_000, owned });
   }
 
   /**
@@ -152,23 +173,53 @@ export class RedisBackend implements Backend {
     if (typeof url !== 'string' || !/^rediss?:\/\//.test(url)) {
       throw new InvalidArgumentError('url', url, 'must be a redis:// or rediss:// URL');
     }
-    const { redis, ...backendOptions } = options;
+    const { redis, client: library = 'ioredis', ...backendOptions } = options;
     validateOptions(backendOptions);
-    // ioredis is an optional peer: only users of RedisBackend.fromUrl need it installed.
-    const require = createRequire(import.meta.url);
-    let RedisClient: typeof import('ioredis').Redis;
-    try {
-      ({ Redis: RedisClient } = require('ioredis') as typeof import('ioredis'));
-    } catch (error) {
-      throw new UnsupportedError('RedisBackend.fromUrl needs the ioredis package: npm install ioredis', {
-        cause: error,
-      });
+    if (library !== 'ioredis' && library !== 'node-redis') {
+      throw new InvalidArgumentError('client', library, 'must be "ioredis" or "node-redis"');
     }
+    // Both clients are optional peers: only the one asked for must be installed.
+    const require = createRequire(import.meta.url);
+    const load = <T>(name: string): T => {
+      try {
+        return require(name) as T;
+      } catch (error) {
+        throw new UnsupportedError(
+          `RedisBackend.fromUrl with client "${library}" needs the ${name} package: npm install ${name}`,
+          {
+            cause: error,
+          },
+        );
+      }
+    };
+    if (library === 'node-redis') {
+      const { createClient } = load<{
+        createClient(
+          options: object,
+        ): NodeRedisLike & { connect(): Promise<unknown>; on(e: string, f: () => void): void };
+      }>('redis');
+      const client = createClient({
+        url,
+        ...(redis as object | undefined),
+        socket: {
+          connectTimeout: 5_000,
+          reconnectStrategy: (retries: number) =>
+            retries > 20 ? new Error('gave up reconnecting') : Math.min(retries * 100, 1_000),
+          ...((redis as { socket?: object } | undefined)?.socket ?? {}),
+        },
+      });
+      // Failures reach callers as rejected promises (the connection keeps the last one for messages).
+      client.on('error', () => {});
+      const ready = client.connect();
+      ready.catch(() => {});
+      return new RedisBackend(client, backendOptions, { owned: true, ready });
+    }
+    const { Redis: RedisClient } = load<typeof import('ioredis')>('ioredis');
     const client = new RedisClient(url, {
       maxRetriesPerRequest: 1,
       connectTimeout: 5_000,
       retryStrategy: (times) => (times > 20 ? null : Math.min(times * 100, 1_000)),
-      ...redis,
+      ...(redis as RedisOptions | undefined),
     });
     return new RedisBackend(client, backendOptions, true);
   }
@@ -299,7 +350,13 @@ export class RedisBackend implements Backend {
   }
 
   async #learnFacts(generation: number): Promise<Facts> {
-    if (this.#connection.emulator) return { generation, features: await this.#probeEmulator(), server: null };
+    if (this.#connection.emulator) {
+      return {
+        generation,
+        features: await this.#connection.probeEmulator(this.#layout.prefix),
+        server: null,
+      };
+    }
     const server = parseServerFacts(await this.#connection.info(), this.#connection.where);
     await this.#checkDatabase();
     return { generation, features: new Set<Feature>(['bitmaps', 'hyperloglog']), server };
@@ -307,65 +364,18 @@ export class RedisBackend implements Backend {
 
   /** A database index the server cannot select would otherwise send every command to db 0. */
   async #checkDatabase(): Promise<void> {
-    const client = this.#connection.raw as unknown as {
-      options?: { db?: number };
-      isCluster?: boolean;
-      client?: (...args: string[]) => Promise<string>;
-    };
-    const wanted = client.options?.db ?? 0;
-    if (client.isCluster || wanted === 0 || typeof client.client !== 'function') return;
-    let info: string;
+    let db: { wanted: number; actual: number } | null;
     try {
-      info = await client.client('INFO');
+      db = await this.#connection.database();
     } catch (error) {
       throw this.#connection.error(error);
     }
-    const db = Number(/\bdb=(\d+)/.exec(info)?.[1] ?? 0);
-    if (db !== wanted) {
+    if (db !== null && db.actual !== db.wanted) {
       throw new BackendError(
-        `Redis at ${this.#connection.where} could not select database ${wanted} (the connection is on database ${db}; check the server's "databases" setting)`,
+        `Redis at ${this.#connection.where} could not select database ${db.wanted} (the connection is on database ${db.actual}; check the server's "databases" setting)`,
         { code: 'CONNECTION_ERROR' },
       );
     }
-  }
-
-  /**
-   * An emulator (no EVALSHA in its pipelines) is tried, once, on a scratch key: one that
-   * stores strings as UTF-8 would give wrong bitmaps, so bitmaps are then unsupported. Only
-   * a definite refusal marks a feature missing; any other failure is thrown and retried later.
-   */
-  async #probeEmulator(): Promise<Set<Feature>> {
-    const features = new Set<Feature>();
-    const base = `${this.#layout.prefix}:probe:{probe}:`;
-    const client = this.#connection.raw as unknown as Record<
-      string,
-      (...args: unknown[]) => Promise<unknown>
-    >;
-    const definite = (error: unknown) =>
-      /unknown command|not supported|not implemented|ERR unknown/i.test(String(error));
-    try {
-      await client.setbit!(`${base}a`, 0, 1);
-      await client.setbit!(`${base}a`, 7, 1);
-      const count = await client.bitcount!(`${base}a`);
-      const bytes = (await client.getBuffer!(`${base}a`)) as Buffer | null;
-      await client.bitop!('OR', `${base}b`, `${base}a`);
-      await client.bitfield!(`${base}a`, 'GET', 'u1', 0);
-      if (count === 2 && bytes?.length === 1 && bytes[0] === 0x81) features.add('bitmaps');
-    } catch (error) {
-      if (!definite(error) && !(error instanceof TypeError)) throw this.#connection.error(error);
-    }
-    try {
-      await client.pfadd!(`${base}c`, 'x');
-      if ((await client.pfcount!(`${base}c`)) === 1) features.add('hyperloglog');
-    } catch (error) {
-      if (!definite(error) && !(error instanceof TypeError)) throw this.#connection.error(error);
-    }
-    try {
-      await client.del!(`${base}a`, `${base}b`, `${base}c`);
-    } catch (error) {
-      throw this.#connection.error(error);
-    }
-    return features;
   }
 
   async #ready(bitmaps: boolean, hyperloglog: boolean, bitmapWrite: boolean): Promise<void> {
