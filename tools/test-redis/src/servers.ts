@@ -161,40 +161,61 @@ export interface WatchdogReport {
   readonly longestGapMs: number;
 }
 
+// The watchdog's own process: a raw RESP PING loop on one socket, so that a busy event loop
+// in the test process (building a million records, decoding a large reply) is not taken for
+// a server that does not answer. It reports when its stdin closes.
+const WATCHDOG = `
+const net = require('node:net');
+const [port, every] = process.argv.slice(1).map(Number);
+let pings = 0, longestMs = 0, longestGapMs = 0, sent = 0, lastPong = 0, buffer = '', running = true;
+const socket = net.connect(port, '127.0.0.1', () => { lastPong = performance.now(); ping(); });
+function ping() { if (!running) return; sent = performance.now(); socket.write('PING\\r\\n'); }
+socket.on('data', (data) => {
+  buffer += data;
+  while (buffer.includes('\\r\\n')) {
+    buffer = buffer.slice(buffer.indexOf('\\r\\n') + 2);
+    const now = performance.now();
+    pings++;
+    longestMs = Math.max(longestMs, now - sent);
+    longestGapMs = Math.max(longestGapMs, now - lastPong);
+    lastPong = now;
+    setTimeout(ping, every);
+  }
+});
+socket.on('error', () => {});
+process.stdin.on('data', () => {});
+process.stdin.on('end', () => {
+  running = false;
+  const waiting = sent > lastPong ? performance.now() - sent : 0;
+  process.stdout.write(JSON.stringify({ pings, longestMs: Math.max(longestMs, waiting), longestGapMs }));
+  process.exit(0);
+});
+`;
+
 /**
- * PING the server every `everyMs` from a dedicated connection, one at a time, recording the
- * longest wait for an answer: a script that holds the server shows up as a long wait.
+ * PING the server every `everyMs` from a second connection in its own process, one at a
+ * time, recording the longest wait for an answer: a script that holds the server shows up
+ * as a long wait. `started` resolves once the first PONG came back.
  */
-export function watchdog(port: number, everyMs = 10): { stop(): Promise<WatchdogReport> } {
-  const client = new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: 1 });
-  let running = true;
-  let pings = 0;
-  let longestMs = 0;
-  let longestGapMs = 0;
-  let lastPong = 0;
-  const loop = (async () => {
-    await client.ping();
-    lastPong = performance.now();
-    while (running) {
-      const sent = performance.now();
-      await client.ping();
-      const now = performance.now();
-      pings++;
-      longestMs = Math.max(longestMs, now - sent);
-      longestGapMs = Math.max(longestGapMs, now - lastPong);
-      lastPong = now;
-      await new Promise((r) => setTimeout(r, everyMs));
-    }
-  })();
+export function watchdog(
+  port: number,
+  everyMs = 10,
+): { started: Promise<void>; stop(): Promise<WatchdogReport> } {
+  const child = spawn(process.execPath, ['-e', WATCHDOG, String(port), String(everyMs)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  let output = '';
+  child.stdout!.on('data', (data) => {
+    output += data;
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return {
+    // Give the child time to connect and answer its first PING.
+    started: new Promise((resolve) => setTimeout(resolve, 300)),
     async stop() {
-      running = false;
-      try {
-        await loop;
-      } finally {
-        client.disconnect();
-      }
-      return { pings, longestMs, longestGapMs };
+      child.stdin!.end();
+      await exited;
+      return JSON.parse(output) as WatchdogReport;
     },
   };
 }
