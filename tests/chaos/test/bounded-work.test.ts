@@ -125,29 +125,62 @@ describe('bounded work on one redis-server', () => {
     for (let h = 1; h < 1_500; h++) expect(counts[h]!.count).toBe(universe - 3);
   });
 
-  // BUG: a read call's work budget (scriptBudgetMs, 20 ms) is checked between chunks, but one
-  // chunk of a server-side piece is evaluated in one step, and a piece may have 512 leaves
-  // (LEAF_LIMIT). With sparse leaves each leaf becomes a temporary bitmap (BITFIELD into a
-  // fresh string up to 128 KiB) before the ORs, so one step of a union of thousands of daily
-  // buckets holds the server for 230-380 ms here (slowdown factor ~3: ~100 ms on an idle
-  // core), and PINGs wait as long. Repro: 8,000 daily bitmaps with 3 ids each (ids up to
-  // ~1.1 M, so chunks 0 and 1), events.get('open').union(dayrange over the 8,000 days);
-  // SLOWLOG GET shows EVALSHA of read.lua at 200+ ms.
-  it.fails('union() over 8,000 daily buckets', async () => {
-    const events = new Events(backend, { prefix: 'days8k', resolutions: ['day'] });
-    const start = new Date('2000-01-01T00:00:00Z');
+  const start8k = new Date('2000-01-01T00:00:00Z');
+  const range8k = () => dayrange(start8k, new Date(start8k.getTime() + 8_000 * 24 * HOUR));
+  async function write8k(events: Events): Promise<Set<number>> {
     const records = [];
     for (let d = 0; d < 8_000; d++) {
-      const at = new Date(start.getTime() + d * 24 * HOUR);
+      const at = new Date(start8k.getTime() + d * 24 * HOUR);
       for (let k = 0; k < 3; k++) records.push({ name: 'open', id: d * 37 + k * 400_000, at });
     }
     await events.eventMany(records);
-    const expected = new Set(records.map((r) => r.id));
-    const union = await bounded('union() over 8,000 daily buckets', () =>
-      events.get('open').union(dayrange(start, new Date(start.getTime() + 8_000 * 24 * HOUR))),
+    return new Set(records.map((r) => r.id));
+  }
+
+  // Measured only: its calls sometimes pass the scaled 50 ms bound and sometimes not (the
+  // margin is small and the machine's load varies); the BUG test below shows the cause
+  // deterministically.
+  it('union() over 8,000 daily buckets (measured only: see the BUG below)', async () => {
+    const events = new Events(backend, { prefix: 'days8k', resolutions: ['day'] });
+    const expected = await write8k(events);
+    const union = await bounded(
+      'union() over 8,000 daily buckets',
+      () => events.get('open').union(range8k()),
+      {
+        measureOnly: true,
+      },
     );
     expect(union.size).toBe(expected.size);
     for (const id of [0, 37, 400_000, 7_999 * 37 + 800_000]) expect(union.has(id)).toBe(true);
+  });
+
+  // BUG: a read call's work budget (scriptBudgetMs) is checked between chunks, but one chunk
+  // of a server-side piece is evaluated in one step, and a piece may have 512 leaves
+  // (LEAF_LIMIT). Sparse leaves each become a temporary bitmap (BITFIELD into a fresh string
+  // of up to 128 KiB) before the ORs, so one step of a union of thousands of sparse daily
+  // buckets costs ~60-70 ms of an idle core (110-380 ms measured here at slowdown 1.7-3),
+  // whatever the budget: with scriptBudgetMs 5 the longest call is still 20x the budget.
+  // Repro: 8,000 daily bitmaps of 3 ids each (ids up to ~1.1 M), RedisBackend with
+  // { scriptBudgetMs: 5 }, events.get('open').union(dayrange over the 8,000 days); SLOWLOG
+  // GET shows EVALSHA of read.lua at 100+ ms. (Calls over 50 ms are also what the spec's
+  // bound forbids; see the measured-only test above.)
+  it.fails('a read call stops near its budget: with scriptBudgetMs 5, no call of the 8,000-bucket union lasts over 4x the budget (scaled)', async () => {
+    const tight = RedisBackend.fromUrl(server.url, { prefix: 'bounded', scriptBudgetMs: 5 });
+    try {
+      const events = new Events(tight, { prefix: 'days8k', resolutions: ['day'] });
+      const expected = await write8k(events);
+      const factor = await calibrate();
+      await resetSlowlog(redis, 1_000);
+      const union = await events.get('open').union(range8k());
+      const longest = Math.max(0, ...(await slowlog(redis)).map((e) => e.micros / 1000));
+      report.push(
+        `union() over 8,000 daily buckets, scriptBudgetMs 5: longest call ${longest.toFixed(1)} ms at slowdown ${factor.toFixed(2)}`,
+      );
+      expect(union.size).toBe(expected.size);
+      expect(longest).toBeLessThan(4 * 5 * factor);
+    } finally {
+      await tight.close();
+    }
   });
 
   /** Server-side setup (not measured): `count` members or fields, in scripts of 100k each. */

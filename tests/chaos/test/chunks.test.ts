@@ -90,6 +90,26 @@ describe('a chunked bitmap losing one of its keys', () => {
     }
   });
 
+  // BUG: a delete drops only the chunks the index lists. A chunk orphaned by an evicted index
+  // (previous test) survives `delete`, and the next write into that chunk adopts it again:
+  // deleted bits come back. Repro: setBits K [0..299]; DEL the index key; setBits K [2^20*5];
+  // delete [K] (leaves K:c0 behind: SCAN shows it); setBits K [1000]; bitCount(K) is 301, not 1.
+  it.fails('a delete after an index eviction leaves nothing that a later write brings back', async () => {
+    const redis = server.client();
+    try {
+      await backend.write([{ op: 'setBits', key: 'zombie:d1', offsets: ids(0, 300) }]);
+      await redis.del('chunks:zombie:{d1}');
+      await backend.write([{ op: 'setBits', key: 'zombie:d1', offsets: [5 * CHUNK] }]);
+      await backend.write([{ op: 'delete', keys: ['zombie:d1'] }]);
+      const left = await scanKeys(redis, 'chunks:zombie:*');
+      await backend.write([{ op: 'setBits', key: 'zombie:d1', offsets: [1_000] }]);
+      const [count] = await backend.read([{ op: 'bitCount', expr: { op: 'key', key: 'zombie:d1' } }]);
+      expect({ left, count }).toEqual({ left: [], count: 1 });
+    } finally {
+      redis.disconnect();
+    }
+  });
+
   it('raises DATA_LOSS when a listed chunk string is gone (dense and sparse, count and bitmap, getBit)', async () => {
     const redis = server.client();
     try {

@@ -94,3 +94,40 @@ describe('a replica promoted while writes go on', () => {
     }
   });
 });
+
+describe('reads on a replica', () => {
+  // BUG (a regression from the old design, where reads were plain GET/BITCOUNT/SCARD… and ran
+  // on replicas): read.lua starts with `#!lua flags=allow-oom`, without `no-writes` (it makes
+  // temporaries), and Redis 7 refuses such a script on a read-only replica before it runs.
+  // Every read on a replica fails, even a plain `get`: no read scaling over replicas (nor
+  // ioredis Cluster `scaleReads`), and no reading from a replica while a failover is pending.
+  // Repro: primary + `--replicaof` replica; RedisBackend.fromUrl(replica).read([{ op: 'get',
+  // key: 'x:g' }]) rejects with BACKEND_ERROR "READONLY You can't write against a read only
+  // replica."
+  it.fails('a backend on a replica answers reads', async () => {
+    const primary = await TestServer.start(['--repl-diskless-sync-delay', '0']);
+    const replica = await TestServer.start(['--replicaof', '127.0.0.1', String(primary.port)]);
+    const onPrimary = RedisBackend.fromUrl(primary.url, { prefix: 'ro' });
+    const onReplica = RedisBackend.fromUrl(replica.url, { prefix: 'ro' });
+    const admin = replica.client();
+    try {
+      await waitForSync(admin);
+      await onPrimary.write([
+        { op: 'setBits', key: 'b:g', offsets: [1, 2, 3] },
+        { op: 'set', key: 'v:g', value: 'x' },
+      ]);
+      for (let i = 0; i < 100 && (await admin.exists('ro:v:{g}')) === 0; i++) await sleep(20);
+      const [value, count] = await onReplica.read([
+        { op: 'get', key: 'v:g' },
+        { op: 'bitCount', expr: { op: 'key', key: 'b:g' } },
+      ]);
+      expect({ value, count }).toEqual({ value: 'x', count: 3 });
+    } finally {
+      admin.disconnect();
+      await onPrimary.close();
+      await onReplica.close();
+      await replica.stop();
+      await primary.stop();
+    }
+  });
+});
