@@ -7,7 +7,7 @@ import { Events } from '@porpoise/events';
 import { RedisBackend } from '@porpoise/storage';
 import { dayrange } from '@porpoise/timerange';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectNoTemporaries, ids, TestServer } from './support.js';
+import { expectNoTemporaries, ids, info, TestServer } from './support.js';
 
 const HEAP_BOUND = 64 * 2 ** 20;
 const TOP = 2 ** 32 - 2;
@@ -40,6 +40,9 @@ describe('NOT over 2^32 on the client', () => {
     // A few thousand ids low down (dense and sparse chunks), and one near the top.
     await events.eventMany([...ids(0, 5_000), 3 * 2 ** 20 + 5, TOP].map((id) => ({ name: 'open', id, at })));
     const day = dayrange(new Date('2026-11-10T00:00:00Z'), new Date('2026-11-11T00:00:00Z'));
+    const redis = server.client();
+    const serverPeak = async () => Number((await info(redis, 'memory')).get('used_memory_peak'));
+    const serverBefore = await serverPeak();
     const before = heapUsed();
     let peak = 0;
     const sampler = setInterval(() => {
@@ -61,7 +64,10 @@ describe('NOT over 2^32 on the client', () => {
     );
     expect(retained).toBeLessThan(HEAP_BOUND);
     expect(sampledPeak).toBeLessThan(HEAP_BOUND);
-    const redis = server.client();
+    // On the server too: at most a few temporary chunks (128 KiB each), never 2^32 bits.
+    const serverGrowth = (await serverPeak()) - serverBefore;
+    console.log(`not-memory: server used_memory_peak grew by ${(serverGrowth / 2 ** 20).toFixed(1)} MiB`);
+    expect(serverGrowth).toBeLessThan(16 * 2 ** 20);
     await expectNoTemporaries(redis);
     redis.disconnect();
   });
