@@ -62,12 +62,27 @@ describe('bounded work on one redis-server', () => {
     await server?.stop();
   });
 
-  /** Run `work` under the watchdog and the slowlog; assert the bounds and no temporaries. */
+  /**
+   * Run `work` under the watchdog and the slowlog; assert the bounds and no temporaries. A
+   * run over the bounds is repeated once (every measured operation is idempotent): a
+   * neighbour's burst on this shared machine rarely hits twice, a real overrun does.
+   */
   async function bounded<T>(
     label: string,
     work: () => Promise<T>,
     { measureOnly = false }: { measureOnly?: boolean } = {},
   ): Promise<T> {
+    try {
+      return await measure(label, work, measureOnly);
+    } catch (error) {
+      if (measureOnly || !(error instanceof Error) || !/longest PING wait|calls over/.test(error.message))
+        throw error;
+      report.push(`${label}: over the bound once (${error.message.split('\n')[0]}); repeating`);
+      return await measure(`${label} (repeated)`, work, measureOnly);
+    }
+  }
+
+  async function measure<T>(label: string, work: () => Promise<T>, measureOnly: boolean): Promise<T> {
     const before = await calibrate();
     // Everything over 10 ms is logged; the assertion uses the scaled bound.
     await resetSlowlog(redis, 10_000);

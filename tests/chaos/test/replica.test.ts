@@ -54,7 +54,8 @@ describe('a replica promoted while writes go on', () => {
           if (acked >= 1 && !promoted) replicated.push(b);
         }
       })();
-      await sleep(300);
+      // Promote once a good number of batches are known replicated (or after 8 s).
+      for (let waited = 0; replicated.length < 20 && waited < 8_000; waited += 20) await sleep(20);
       promoted = true;
       await admin.replicaof('NO', 'ONE');
       await within(30_000, writing, 'the writer');
