@@ -234,4 +234,43 @@ describe('atomic writes past Lua unpack limit', () => {
       redis.disconnect();
     }
   });
+  it('a collapse with 2,000 aggregate buckets (pairs of 2,000 buckets) is all or nothing', async () => {
+    const redis = server.client();
+    try {
+      const now = new Date('2026-11-12T00:00:00Z');
+      const tracker = new ActivityTracker(backend, { prefix: 'aggs', now: () => now });
+      const buckets = ids(0, 2_000).map((i) => `b${i}`);
+      const aggregates = Object.fromEntries(
+        buckets.map((b, i) => [`pair${i}`, [b, buckets[(i + 1) % 2_000]!]]),
+      );
+      const date = new Date('2026-11-11T10:00:00Z');
+      await tracker.trackMany(buckets.map((bucket, i) => ({ id: `u${i}`, bucket, date })));
+      let outcome = 'collapsed';
+      try {
+        await tracker.collapse({ buckets, aggregateBuckets: aggregates });
+      } catch (error) {
+        outcome = codeOf(error);
+      }
+      const ofDay = (await scanKeys(redis, 'atomic:aggs:*')).filter((k) => k.endsWith('{d20261111}'));
+      const counts = ofDay.filter((k) => k.includes(':n:'));
+      const marker = ofDay.some((k) => k.includes(':done:'));
+      console.log(`large: collapse with 2,000 aggregates: ${outcome}; ${counts.length} count keys`);
+      if (marker) {
+        expect(counts).toHaveLength(4_000);
+        const [row] = await tracker.lookupDaily({
+          start: '2026-11-11',
+          end: '2026-11-12',
+          buckets: ['b5'],
+          aggregateBuckets: { pair5: aggregates.pair5! },
+        });
+        expect(row!.counts).toEqual({ b5: 1, pair5: 2 });
+      } else {
+        expect(outcome).not.toBe('collapsed');
+        expect(counts).toHaveLength(0);
+      }
+      await expectNoTemporaries(redis);
+    } finally {
+      redis.disconnect();
+    }
+  });
 });
