@@ -173,6 +173,84 @@ describe('peers that are not a working Redis', () => {
   });
 });
 
+/** A fake RESP server: each command (one per line or per RESP array) gets `reply(command)`. */
+async function respServer(reply: (command: string) => string) {
+  return tcpServer((socket) => {
+    let buffer = '';
+    socket.on('data', (data) => {
+      buffer += data.toString('latin1');
+      // Commands arrive as RESP arrays: *n, then $len/arg pairs. Answer each complete one.
+      for (;;) {
+        const match = /^\*(\d+)\r\n/.exec(buffer);
+        if (!match) return;
+        let at = match[0].length;
+        const args: string[] = [];
+        for (let i = 0; i < Number(match[1]); i++) {
+          const head = /^\$(\d+)\r\n/.exec(buffer.slice(at));
+          if (!head) return;
+          const len = Number(head[1]);
+          if (buffer.length < at + head[0].length + len + 2) return;
+          args.push(buffer.slice(at + head[0].length, at + head[0].length + len));
+          at += head[0].length + len + 2;
+        }
+        buffer = buffer.slice(at);
+        socket.write(reply(args.join(' ')));
+      }
+    });
+  });
+}
+
+const bulk = (text: string) => `$${Buffer.byteLength(text)}\r\n${text}\r\n`;
+
+describe('peers that speak RESP', () => {
+  it('nothing listening: CONNECTION_ERROR naming host:port and "connection refused"', async () => {
+    const port = await freePort();
+    const backend = RedisBackend.fromUrl(`redis://127.0.0.1:${port}`);
+    try {
+      const { value: error, ms } = await timed(rejection(backend.read([{ op: 'get', key: 'k:g' }])));
+      expect(codeOf(error)).toBe('CONNECTION_ERROR');
+      expect((error as Error).message).toContain(`127.0.0.1:${port}`);
+      expect((error as Error).message).toMatch(/connection refused/);
+      expect(ms).toBeLessThan(5_000);
+    } finally {
+      await backend.close();
+    }
+  });
+
+  it('a RESP peer whose INFO has no redis_version: CONNECTION_ERROR asking whether it is a Redis server', async () => {
+    const peer = await respServer((command) =>
+      /^info/i.test(command) ? bulk('# Server\r\nname:fake\r\n') : '+OK\r\n',
+    );
+    const backend = RedisBackend.fromUrl(`redis://127.0.0.1:${peer.port}`, { timeoutMs: 2_000 });
+    try {
+      const error = await rejection(backend.read([{ op: 'get', key: 'k:g' }]));
+      expect(codeOf(error)).toBe('CONNECTION_ERROR');
+      expect((error as Error).message).toMatch(/is it a Redis server/);
+    } finally {
+      await backend.close();
+      await peer.close();
+    }
+  });
+
+  it('a Redis 6.2 peer: UNSUPPORTED naming the version, before any script is sent', async () => {
+    const seen: string[] = [];
+    const peer = await respServer((command) => {
+      seen.push(command.split(' ')[0]!.toLowerCase());
+      return /^info/i.test(command) ? bulk('# Server\r\nredis_version:6.2.14\r\nloading:0\r\n') : '+OK\r\n';
+    });
+    const backend = RedisBackend.fromUrl(`redis://127.0.0.1:${peer.port}`, { timeoutMs: 2_000 });
+    try {
+      const error = await rejection(backend.write([{ op: 'setAdd', key: 's:g', members: ['a'] }]));
+      expect(codeOf(error)).toBe('UNSUPPORTED');
+      expect((error as Error).message).toMatch(/6\.2\.14/);
+      expect(seen.filter((c) => c.startsWith('eval'))).toEqual([]);
+    } finally {
+      await backend.close();
+      await peer.close();
+    }
+  });
+});
+
 describe('close() after the server is gone', () => {
   // BUG: the process lives on for ~2 s after close(). ioredis's connector ends the socket with
   // a 2 s `disconnectTimeout` timer (destroy if still open) and clears it on the stream's
