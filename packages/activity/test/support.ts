@@ -79,7 +79,7 @@ export function twinOf(backend: Backend, kind: BackendKind): { backend: Backend;
   // Memory and ioredis-mock live in this process: a second process cannot see them.
   if (kind === 'memory' || kind === 'ioredis-mock') return { backend, close: async () => {} };
   const prefix = (backend as RedisBackend).prefix;
-  const client = kind === 'redis' ? redisClient() : clusterClient();
+  const client = kind === 'redis' || kind === 'node-redis' ? redisClient() : clusterClient();
   return {
     backend: new RedisBackend(client, { prefix }),
     close: async () => {

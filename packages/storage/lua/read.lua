@@ -12,7 +12,10 @@
 
   KEYS: the keys the operations read (operations name them by index).
   ARGV[1]: work budget in ms. ARGV[2]: reply budget in bytes. ARGV[3]: temporary key base
-    (in the keys' slot). ARGV[4]: number of operations; then each: name, argument count, args.
+    (in the keys' slot). ARGV[4]: number of operations. ARGV[5]: the operations (1-based,
+    comma-separated) that begin a locality group: a call stops between operations only
+    before one of them, so each group's operations share one snapshot. Then each operation:
+    name, argument count, args.
     gb k chunk offset                 one bit -> 0 or 1
     ex mode from length tokens...     a bit expression (query.lua); mode 'count' or 'bytes';
                                       from: first chunk to evaluate (-1: a fresh start)
@@ -27,6 +30,8 @@
     pc k...                           HyperLogLog union estimate
     get k | exi k | ttl k | dump k    GET, EXISTS, PTTL, DUMP
     hm dump...                        RESTORE HyperLogLog dumps into temporaries, PFCOUNT them
+  The same source runs flagged no-writes (on replicas too) when no operation needs a
+  temporary (the client knows which do).
   Returns: one result per operation done; when the call stopped inside an operation, its
     entry is { '__more', partial result, resume argument }, and operations after it are
     absent.
@@ -267,13 +272,16 @@ handlers.hm = function(a, n)
   return redis.call('PFCOUNT', unpack(temps))
 end
 
+local starts = {}
+for index in string.gmatch(ARGV[5], '%d+') do starts[tonumber(index)] = true end
+
 local function run()
   local out = {}
-  local at = 5
+  local at = 6
   for index = 1, tonumber(ARGV[4]) do
     local name = ARGV[at]
     local n = tonumber(ARGV[at + 1])
-    if index > 1 and exhausted() then return out end
+    if index > 1 and starts[index] and exhausted() then return out end
     local result, resume = handlers[name](at + 2, n, index == 1)
     if resume ~= nil then
       out[#out + 1] = { MORE, result, resume }

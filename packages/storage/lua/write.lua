@@ -67,15 +67,6 @@ local function refined(k)
   end
   return t
 end
-local function fieldValue(k, field)
-  local known = fields[k] and fields[k][field]
-  if known ~= nil then return known end
-  if cleared[k] then return 0 end
-  local v = redis.call('HGET', KEYS[k], field)
-  if not v then return 0 end
-  return tonumber(v)
-end
-
 -- The first reason `op` cannot run, or nil; on success, records what it will leave behind.
 local function check(op)
   local k, name = op.key, op.name
@@ -92,11 +83,34 @@ local function check(op)
     if expect(k, 'zset') then return WRONGTYPE end
   elseif name == 'hi' then
     if expect(k, 'hash') then return WRONGTYPE end
+    -- Current values, read in slices of HMGET (not one HGET per field).
+    local unknown = {}
+    for j = op.from, op.to, 2 do
+      local field = ARGV[j]
+      if not (fields[k] and fields[k][field] ~= nil) and not cleared[k] then unknown[#unknown + 1] = field end
+    end
+    local stored = {}
+    if redis.error_reply then
+      local i = 1
+      while i <= #unknown do
+        local last = math.min(i + SLICE - 1, #unknown)
+        local values = redis.call('HMGET', KEYS[k], unpack(unknown, i, last))
+        for v = 1, #values do stored[unknown[i + v - 1]] = values[v] end
+        i = last + 1
+      end
+    else
+      -- ioredis-mock's Lua bridge mangles HMGET replies: one field at a time there.
+      for _, field in ipairs(unknown) do stored[field] = redis.call('HGET', KEYS[k], field) end
+    end
     local pending = {}
     for j = op.from, op.to, 2 do
       local field = ARGV[j]
       local current = pending[field]
-      if current == nil then current = fieldValue(k, field) end
+      if current == nil then current = fields[k] and fields[k][field] end
+      if current == nil then
+        local v = stored[field]
+        current = (v == nil or v == false) and 0 or tonumber(v)
+      end
       if current == nil then return 'ERR hash value is not an integer' end
       current = current + tonumber(ARGV[j + 1])
       if current > MAX_SAFE or current < -MAX_SAFE then

@@ -113,3 +113,33 @@ async function retryUntil(attempt: () => Promise<boolean>): Promise<void> {
     await sleep(50);
   }
 }
+
+describe('maxmemory-policy volatile-lru', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await TestServer.start(['--maxmemory', '64mb', '--maxmemory-policy', 'volatile-lru']);
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('accepts bitmaps without an expiry, and refuses to give a bitmap one (it could be evicted in part)', async () => {
+    const backend = RedisBackend.fromUrl(server.url, { prefix: 'volatile' });
+    const redis = server.client();
+    try {
+      await backend.write([{ op: 'setBits', key: 'b:g', offsets: [1, 2] }]);
+      const error = await rejection(
+        backend.write([
+          { op: 'setBits', key: 'b:h', offsets: [1] },
+          { op: 'expire', key: 'b:h', seconds: 60 },
+        ]),
+      );
+      expect(codeOf(error)).toBe('CONFIG_ERROR');
+      expect((error as Error).message).toMatch(/volatile-lru.*with an expiry/);
+      expect(await redis.exists('volatile:b:{h}')).toBe(0);
+    } finally {
+      redis.disconnect();
+      await backend.close();
+    }
+  });
+});

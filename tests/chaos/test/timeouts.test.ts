@@ -136,15 +136,9 @@ describe('peers that are not a working Redis', () => {
     }
   });
 
-  // BUG: the cause is lost. ioredis emits 'error' "Protocol error, got "H" as reply type
-  // byte" (which connection.ts would turn into "the peer does not speak the Redis protocol (is
-  // it a Redis server?)"), but then emits the flushed command's "Reached the max retries per
-  // request limit" as another 'error' event; that overwrites the remembered last client
-  // error, and the message says only "could not be reached: Reached the max retries per
-  // request limit (which is 1)...". Repro: a net server answering every packet with
-  // "HTTP/1.1 400 Bad Request\r\n\r\n"; RedisBackend.fromUrl(its URL).read([{ op: 'exists',
-  // key: 'k:g' }]) rejects with CONNECTION_ERROR without saying the peer is not Redis.
-  it.fails('a peer that answers garbage (HTTP): CONNECTION_ERROR saying it is not a Redis server', async () => {
+  // ioredis reports the protocol error, then the flushed command's retries failing; the
+  // message keeps the protocol error (the more telling cause).
+  it('a peer that answers garbage (HTTP): CONNECTION_ERROR saying it is not a Redis server', async () => {
     const http = await tcpServer((socket) => {
       socket.on('data', () => {
         socket.write('HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
@@ -252,14 +246,9 @@ describe('peers that speak RESP', () => {
 });
 
 describe('close() after the server is gone', () => {
-  // BUG: the process lives on for ~2 s after close(). ioredis's connector ends the socket with
-  // a 2 s `disconnectTimeout` timer (destroy if still open) and clears it on the stream's
-  // 'close' event; on a stream that had already closed (server gone) that event never comes
-  // again, so the timer (not unref'd) holds the event loop for disconnectTimeout (2,000 ms).
-  // Measured: exit 2.0-2.2 s after close() resolves. Repro: the script below with a port
-  // nothing listens on. A fix: fromUrl could pass a short `disconnectTimeout`, or close()
-  // could destroy the stream of a client that is not connected.
-  it.fails('lets the process exit at once (within 1 s of close())', async () => {
+  // ioredis waits its disconnectTimeout (2 s) on a socket that already closed; fromUrl sets a
+  // short one and close() destroys the socket of a client that is not connected.
+  it('lets the process exit at once (within 1 s of close())', async () => {
     const server = await TestServer.start();
     await server.stop();
     const script = `

@@ -51,11 +51,37 @@ local function healing(key)
   return indexTtl(key) == -2
 end
 
+local adopted = {}
+local CHUNKS = 4096
+-- A write found a chunk string of a bitmap without an index: the index was lost, and other
+-- chunks may have survived it. List every surviving chunk again (once per call: 8,192
+-- names probed in slices of 1,000, about a millisecond).
+local function adoptSurvivors(key)
+  if adopted[key] then return end
+  adopted[key] = true
+  for _, form in ipairs({ 'c', 's' }) do
+    for first = 0, CHUNKS - 1, 1000 do
+      local names = {}
+      for c = first, math.min(first + 999, CHUNKS - 1) do names[#names + 1] = key .. ':' .. form .. c end
+      if redis.call('EXISTS', unpack(names)) > 0 then
+        for i, name in ipairs(names) do
+          if redis.call('EXISTS', name) == 1 then
+            local c = first + i - 1
+            redis.call('ZADD', key, c, form == 'c' and tostring(c) or ('s' .. c))
+            redis.call('PERSIST', name)
+          end
+        end
+      end
+    end
+  end
+end
+
 -- List part (chunk c as `member`) in the index, with the index's expiry. `created`: the
 -- string did not exist before this write, so it has no expiry of its own yet.
 local function list(key, c, member, part, created)
-  local added = redis.call('ZADD', key, c, member)
   local ttl = indexTtl(key)
+  if ttl == -2 and not created then adoptSurvivors(key) end
+  local added = redis.call('ZADD', key, c, member)
   if ttl > 0 then redis.call('PEXPIRE', part, ttl)
   elseif not created and ttl == -2 then redis.call('PERSIST', part) end
   return added
@@ -203,11 +229,13 @@ local function lostChunk(key, member)
     ' is listed but missing (evicted? Porpoise needs maxmemory-policy noeviction or volatile-*)')
 end
 
+-- One bit, read only (no damage mark: reads never write).
 local function getBit(key, c, offset)
   local t = typeOf(key)
   if t ~= 'zset' and t ~= 'none' then raise(WRONGTYPE) end
   if t == 'zset' and redis.call('ZSCORE', key, 'x' .. c) then lostChunk(key, 'x' .. c) end
-  if isDense(key, c) then return redis.call('GETBIT', denseKey(key, c), offset) end
+  local dense = denseKey(key, c)
+  if redis.call('EXISTS', dense) == 1 then return redis.call('GETBIT', dense, offset) end
   local current = redis.call('GET', sparseKey(key, c))
   if not current then
     if t == 'zset' and (redis.call('ZSCORE', key, tostring(c)) or redis.call('ZSCORE', key, 's' .. c)) then

@@ -166,7 +166,36 @@ local function universeAt(bits, c)
   return universe
 end
 
--- The program's value at chunk c; with `empty`, every leaf is taken as empty there.
+-- Whether `value` (false, true, a chunk key, or a sparse table) holds `offset`.
+local function holds(value, offset)
+  if value == false then return false end
+  if value == true then return true end
+  if type(value) == 'table' then
+    if value.set == nil then
+      value.set = {}
+      for _, o in ipairs(decode(value.sparse)) do value.set[o] = true end
+    end
+    return value.set[offset] == true
+  end
+  return redis.call('GETBIT', value, offset) == 1
+end
+
+-- The offsets of sparse `value` that `keep(offset)` accepts, as a sparse value (or false).
+local function filtered(value, keep)
+  local out = {}
+  local packed = value.sparse
+  for i = 1, #packed, 3 do
+    local a, b, d = string.byte(packed, i, i + 2)
+    if keep(a * 65536 + b * 256 + d) then out[#out + 1] = string.sub(packed, i, i + 2) end
+  end
+  if #out == 0 then return false end
+  return { sparse = table.concat(out) }
+end
+
+-- The program's value at chunk c; with `empty`, every leaf is taken as empty there. Sparse
+-- chunks stay offsets where they can: an OR of sparse chunks joins their offsets, an AND (or
+-- AND NOT) with a sparse operand keeps those of its offsets the others hold, so no bitmap is
+-- built for them (unions and cohorts of small products).
 local function evaluate(program, c, counting, empty)
   local stack = {}
   local q = 1
@@ -187,34 +216,54 @@ local function evaluate(program, c, counting, empty)
       q = q + 2
     elseif token == 'and' or token == 'or' or token == 'xor' then
       local n = tonumber(program[q + 1])
-      local args = {}
-      for i = #stack - n + 1, #stack do args[#args + 1] = asBitmap(stack[i]) end
+      local raw = {}
+      for i = #stack - n + 1, #stack do raw[#raw + 1] = stack[i] end
       for _ = 1, n do stack[#stack] = nil end
       local result
       if token == 'and' then
         local keys = {}
+        local smallest = nil
         result = true
-        for _, v in ipairs(args) do
+        for _, v in ipairs(raw) do
           if v == false then result = false; break end
-          if v ~= true then keys[#keys + 1] = v end
+          if type(v) == 'table' and (smallest == nil or #v.sparse < #smallest.sparse) then smallest = v end
         end
-        if result ~= false and #keys > 1 and counting and q + 1 == #program then
-          result = { count = countAnd(keys) }
-        elseif result ~= false and #keys > 0 then
-          result = (#keys == 1) and keys[1] or bitop('AND', keys)
+        if result ~= false and smallest ~= nil then
+          result = filtered(smallest, function(offset)
+            for _, v in ipairs(raw) do
+              if v ~= smallest and not holds(v, offset) then return false end
+            end
+            return true
+          end)
+        elseif result ~= false then
+          for _, v in ipairs(raw) do if v ~= true then keys[#keys + 1] = v end end
+          if #keys > 1 and counting and q + 1 == #program then
+            result = { count = countAnd(keys) }
+          elseif #keys > 0 then
+            result = (#keys == 1) and keys[1] or bitop('AND', keys)
+          end
         end
       elseif token == 'or' then
         local keys = {}
+        local packed = {}
         result = false
-        for _, v in ipairs(args) do
+        for _, v in ipairs(raw) do
           if v == true then result = true; break end
-          if v ~= false then keys[#keys + 1] = v end
+          if type(v) == 'table' then packed[#packed + 1] = v.sparse
+          elseif v ~= false then keys[#keys + 1] = v end
         end
-        if result ~= true and #keys > 0 then result = (#keys == 1) and keys[1] or bitop('OR', keys) end
+        if result ~= true then
+          if #packed > 0 then
+            local joined = { sparse = table.concat(packed) }
+            if #keys == 0 then result = joined else keys[#keys + 1] = asBitmap(joined) end
+          end
+          if #keys > 0 then result = (#keys == 1) and keys[1] or bitop('OR', keys) end
+        end
       else
         local keys = {}
         local flip = false
-        for _, v in ipairs(args) do
+        for _, raw_v in ipairs(raw) do
+          local v = asBitmap(raw_v)
           if v == true then flip = not flip elseif v ~= false then keys[#keys + 1] = v end
         end
         if #keys == 0 then result = flip
@@ -226,18 +275,24 @@ local function evaluate(program, c, counting, empty)
       stack[#stack + 1] = result
       q = q + 2
     elseif token == 'andnot' then
-      local right = asBitmap(stack[#stack])
-      local left = asBitmap(stack[#stack - 1])
+      local rawRight = stack[#stack]
+      local rawLeft = stack[#stack - 1]
       stack[#stack] = nil
       stack[#stack] = nil
       local result
-      if left == false or right == true then result = false
-      elseif right == false then result = left
+      if rawLeft == false or rawRight == true then result = false
+      elseif rawRight == false then result = rawLeft
+      elseif type(rawLeft) == 'table' then
+        result = filtered(rawLeft, function(offset) return not holds(rawRight, offset) end)
       else
-        local l = left
+        local right = asBitmap(rawRight)
+        local l = rawLeft
         if l == true then l = fullChunk() end
-        -- l AND NOT r == l XOR (l AND r), whatever the string lengths.
-        result = bitop('XOR', { l, bitop('AND', { l, right }) })
+        if right == false then result = rawLeft
+        else
+          -- l AND NOT r == l XOR (l AND r), whatever the string lengths.
+          result = bitop('XOR', { l, bitop('AND', { l, right }) })
+        end
       end
       stack[#stack + 1] = result
       q = q + 1

@@ -135,7 +135,9 @@ export abstract class Connection {
   protected lastError: string | undefined;
   #generation = 0;
   protected readonly onError = (error: Error) => {
-    this.lastError = error.message;
+    // A protocol error says what the peer is; the retries failing after it say less.
+    if (this.lastError === undefined || !/Protocol error/.test(this.lastError))
+      this.lastError = error.message;
   };
   protected readonly onReady = () => {
     this.#generation++;
@@ -242,6 +244,8 @@ export abstract class Connection {
 
   protected settle(error: Error | null, value: unknown): Settled {
     if (error) return { ok: false, error: this.error(error) };
+    // The server answered: what the client reported before is no longer the story.
+    this.lastError = undefined;
     // Emulators without redis.error_reply return our errors as marked strings.
     const text = Buffer.isBuffer(value) ? value.toString('latin1') : value;
     if (typeof text === 'string' && text.startsWith(SCRIPT_ERROR)) {
@@ -471,8 +475,10 @@ class IoredisConnection extends Connection {
         client.disconnect();
       }
     } else {
-      // Not connected (or still trying): stop reconnecting now, so the process can exit.
+      // Not connected (or still trying): stop reconnecting now, and end the socket at once,
+      // so the process can exit (ioredis would wait its disconnectTimeout on a dead socket).
       client.disconnect();
+      (this.#client as unknown as { stream?: { destroy(): void } }).stream?.destroy();
     }
   }
 }

@@ -11,6 +11,8 @@ import type { KeyLayout } from './layout.js';
 import { READ } from './lua/scripts.js';
 
 const READ_SCRIPT = script(READ);
+// Calls that make no temporaries run flagged no-writes: they work on a replica too.
+const READ_ONLY_SCRIPT = script(READ.replace(/^#!lua flags=allow-oom\n/, '#!lua flags=no-writes\n'));
 
 /** Tasks of one call, at most: a range of 87,600 hourly counts goes in several calls. */
 const CALL_TASKS = 2_000;
@@ -31,6 +33,10 @@ export abstract class ReadTask {
 
   /** Physical keys this task reads, in the order its arguments refer to them. */
   abstract keys(): readonly string[];
+  /** Whether answering makes temporary keys (and so needs a writable server). */
+  get writes(): boolean {
+    return false;
+  }
   /** The operation's name and arguments; `k(i)` is the call's index of keys()[i]. */
   abstract encode(k: (i: number) => number): readonly Arg[];
   /** A finished answer. */
@@ -121,9 +127,18 @@ export class ReadScheduler {
     const index = new Map<string, number>();
     const ops: Arg[] = [];
     const tasks: ReadTask[] = [];
+    // Where a new locality group begins: a call stops early only there, so the operations of
+    // one group (a period's marker, counts and raw ids) are answered from one snapshot.
+    const starts: number[] = [];
+    let writes = false;
+    let previous: string | undefined;
     for (const task of queue) {
       if (task.done) continue;
-      if (tasks.length >= CALL_TASKS || (tasks.length > 0 && ops.length > CALL_ARGS)) break;
+      const boundary = task.group !== previous;
+      if (boundary && tasks.length > 0 && (tasks.length >= CALL_TASKS || ops.length > CALL_ARGS)) break;
+      if (tasks.length >= CALL_TASKS * 2) break;
+      if (boundary) starts.push(tasks.length + 1);
+      previous = task.group;
       const own = task.keys().map((key) => {
         let i = index.get(key);
         if (i === undefined) {
@@ -135,14 +150,24 @@ export class ReadScheduler {
       const encoded = task.encode((i) => own[i]!);
       for (const arg of encoded) ops.push(arg);
       tasks.push(task);
+      writes ||= task.writes;
     }
     const group = tasks[0]!.group;
     const temporary = this.layout.temporary(group);
     // A cluster routes a call by its first key, so a call needs one (it is never read).
     if (keys.length === 0) keys.push(temporary);
-    const args: Arg[] = [this.budget.workMs, this.budget.replyBytes, temporary, tasks.length];
+    const args: Arg[] = [
+      this.budget.workMs,
+      this.budget.replyBytes,
+      temporary,
+      tasks.length,
+      starts.join(','),
+    ];
     for (const arg of ops) args.push(arg);
-    return { call: { group, script: READ_SCRIPT, keys, args, buffer: true }, tasks };
+    return {
+      call: { group, script: writes ? READ_SCRIPT : READ_ONLY_SCRIPT, keys, args, buffer: true },
+      tasks,
+    };
   }
 
   #absorb(tasks: readonly ReadTask[], result: Settled): void {

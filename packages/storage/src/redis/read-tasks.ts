@@ -16,6 +16,12 @@ export class SimpleTask<T> extends PromisedTask<T> {
     super(group);
   }
 
+  // PFCOUNT counts as a write (it caches its estimate in the key); merging HyperLogLogs
+  // restores dumps into temporaries.
+  override get writes(): boolean {
+    return this.name === 'hm' || this.name === 'pc';
+  }
+
   keys(): readonly string[] {
     return this.physical;
   }
@@ -50,6 +56,11 @@ export class ExpressionTask extends PromisedTask<number | Bitmap> {
 
   keys(): readonly string[] {
     return this.leaves;
+  }
+
+  // A single leaf is counted or copied where it lies; any operator works in temporaries.
+  override get writes(): boolean {
+    return this.program.length > 2;
   }
 
   encode(k: (i: number) => number): readonly Arg[] {
@@ -135,6 +146,10 @@ export class SetUnionTask extends PromisedTask<number | string[]> {
 
   keys(): readonly string[] {
     return this.physical;
+  }
+
+  override get writes(): boolean {
+    return this.mode === 'count' && this.physical.length > 1;
   }
 
   encode(k: (i: number) => number): readonly Arg[] {

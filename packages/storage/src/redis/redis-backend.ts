@@ -65,7 +65,7 @@ const WRITE_SCRIPT = script(WRITE);
 const WRITE_ALLOW_OOM = script(WRITE.replace(/^#!lua\n/, '#!lua flags=allow-oom\n'));
 
 /** Leaves one server-side expression may have; wider ones are split and combined here. */
-const LEAF_LIMIT = 512;
+const LEAF_LIMIT = 128;
 /** Reply bytes per read call. */
 const REPLY_BYTES = 8 * 2 ** 20;
 /** Default time to live of idempotency markers. */
@@ -219,6 +219,8 @@ export class RedisBackend implements Backend {
       maxRetriesPerRequest: 1,
       connectTimeout: 5_000,
       retryStrategy: (times) => (times > 20 ? null : Math.min(times * 100, 1_000)),
+      // close() must let the process exit at once, also when the server is gone.
+      disconnectTimeout: 100,
       ...(redis as RedisOptions | undefined),
     });
     return new RedisBackend(client, backendOptions, true);
@@ -256,10 +258,14 @@ export class RedisBackend implements Backend {
   async write(ops: readonly WriteOp[], options: WriteOptions = {}): Promise<boolean> {
     this.#assertOpen();
     validateWriteOps(ops, options);
+    const bitmapKeys = new Set<string>();
+    for (const op of ops)
+      if (op.op === 'setBits' && op.value !== false && op.offsets.length > 0) bitmapKeys.add(op.key);
     await this.#ready(
       ops.some((op) => op.op === 'setBits'),
       ops.some((op) => op.op === 'hllAdd' || (op.op === 'storeCardinality' && op.kind === 'hll')),
-      ops.some((op) => op.op === 'setBits' && op.value !== false && op.offsets.length > 0),
+      bitmapKeys.size > 0,
+      ops.some((op) => op.op === 'expire' && bitmapKeys.has(op.key)),
     );
     const atomic = options.atomic === true;
     const cluster = this.#connection.cluster;
@@ -378,7 +384,12 @@ export class RedisBackend implements Backend {
     }
   }
 
-  async #ready(bitmaps: boolean, hyperloglog: boolean, bitmapWrite: boolean): Promise<void> {
+  async #ready(
+    bitmaps: boolean,
+    hyperloglog: boolean,
+    bitmapWrite: boolean,
+    expiring = false,
+  ): Promise<void> {
     const facts = await this.#serverFacts();
     if (bitmaps && !facts.features.has('bitmaps')) {
       throw new UnsupportedError(
@@ -391,12 +402,15 @@ export class RedisBackend implements Backend {
       );
     }
     if (bitmapWrite && facts.server) {
-      const problem = evictionProblem(facts.server, this.#connection.where);
+      const problem = evictionProblem(facts.server, this.#connection.where, expiring);
       if (problem) {
         if (!this.#options.allowEviction) throw problem;
         if (!this.#warnedEviction) {
           this.#warnedEviction = true;
-          process.emitWarning(problem.message, { code: 'PORPOISE_EVICTION' });
+          process.emitWarning(
+            `${problem.message.replace(/, or pass allowEviction: true to accept the risk\.$/, '.')} (allowEviction: true: writing anyway)`,
+            { code: 'PORPOISE_EVICTION' },
+          );
         }
       }
     }

@@ -36,14 +36,20 @@ export function parseServerFacts(infos: readonly string[], where: string): Serve
   };
 }
 
-/** The error for a policy that may evict single keys of a bitmap, or null when it is safe. */
-export function evictionProblem(facts: ServerFacts, where: string): BackendError | null {
-  const bad = facts.policies.find((policy) => policy.startsWith('allkeys-'));
+/**
+ * The error for a policy that may evict single keys of a bitmap, or null when it is safe.
+ * `expiring`: the write gives bitmaps an expiry, which a volatile-* policy may then evict.
+ */
+export function evictionProblem(facts: ServerFacts, where: string, expiring: boolean): BackendError | null {
+  const bad = facts.policies.find(
+    (policy) => policy.startsWith('allkeys-') || (expiring && policy.startsWith('volatile-')),
+  );
   if (bad === undefined) return null;
+  const what = bad.startsWith('allkeys-') ? 'any one key' : 'any one key with an expiry';
   return new BackendError(
-    `Redis at ${where} has maxmemory-policy ${bad}: it may evict any one key of a chunked bitmap and leave the rest, ` +
-      'so answers would be silently wrong. Set maxmemory-policy to noeviction (or a volatile-* policy, with no expiry on ' +
-      'Porpoise keys), or pass allowEviction: true to accept the risk.',
+    `Redis at ${where} has maxmemory-policy ${bad}: it may evict ${what} of a chunked bitmap and leave the rest, ` +
+      'so answers could be silently wrong. Set maxmemory-policy to noeviction (or, for bitmaps without an expiry, a ' +
+      'volatile-* policy), or pass allowEviction: true to accept the risk.',
     { code: 'CONFIG_ERROR' },
   );
 }
