@@ -9,15 +9,32 @@ import {
   type WriteOp,
 } from '@porpoise/storage';
 import { BucketKeyer, type Instant, InvalidArgumentError, type Unit } from '@porpoise/timerange';
+import { IdentifiedQuery, type IdentityMap } from './identified.js';
 import { EventKeys } from './keys.js';
 import { EventQuery, eventNode, type QueryContext } from './query.js';
 import { validateEventName } from './validate.js';
 
-export type EventsOptions = SeriesOptions;
+export interface EventsOptions extends SeriesOptions {
+  /**
+   * An id dictionary (e.g. `Identities` from `@porpoise/identity`): ids may then be strings
+   * (UUIDs, emails) or numbers, resolved to dense integers before they are written, and every
+   * listing (`over`, `union`) gives them back. Without it, ids are the integers themselves.
+   */
+  identities?: IdentityMap;
+}
 
-export interface EventRecord {
+/** The ids an Events accepts: integers, or any external id with `identities`. */
+export type EventId<O extends EventsOptions> = O extends { identities: IdentityMap }
+  ? string | number
+  : number;
+/** The queries an Events makes: listings of external ids with `identities`. */
+export type QueryOf<O extends EventsOptions> = O extends { identities: IdentityMap }
+  ? IdentifiedQuery
+  : EventQuery;
+
+export interface EventRecord<Id = number> {
   name: string;
-  id: number;
+  id: Id;
   at?: Instant;
 }
 
@@ -42,14 +59,20 @@ function validateId(id: unknown): asserts id is number {
  * Who did what, when: each event is a bitmap per time bucket (one bit per id) at every
  * recorded resolution.
  */
-export class Events {
+export class Events<O extends EventsOptions = EventsOptions> {
   readonly #context: QueryContext;
+  readonly #identities: IdentityMap | undefined;
   readonly #keyer: BucketKeyer;
   readonly #coalescer: Coalescer<Mark>;
 
-  constructor(backend: Backend, options?: EventsOptions) {
+  constructor(backend: Backend, options?: O) {
     validateBackend(backend);
-    const resolved = resolveSeriesOptions(options, 'events');
+    const { identities, ...series } = options ?? {};
+    if (identities !== undefined && typeof (identities as IdentityMap | null)?.resolve !== 'function') {
+      throw new InvalidArgumentError('identities', identities, 'must be an id dictionary such as Identities');
+    }
+    this.#identities = identities;
+    const resolved = resolveSeriesOptions(options === undefined ? undefined : series, 'events');
     this.#context = { backend, options: resolved, keys: new EventKeys(resolved.prefix) };
     this.#keyer = new BucketKeyer({ zone: resolved.zone, weekStart: resolved.weekStart });
     this.#coalescer = new Coalescer((marks) => this.#write(marks, true));
@@ -64,8 +87,12 @@ export class Events {
    * Record that `id` did `name` at `at` (default now). Calls made in the same tick are
    * written together in one batch; the promise settles when its batch is stored.
    */
-  event(name: string, id: number, at?: Instant): Promise<void> {
+  event(name: string, id: EventId<O>, at?: Instant): Promise<void> {
     try {
+      if (this.#identities) {
+        const mark = this.#mark(name, 0, at);
+        return this.#identities.resolve([id]).then(([n]) => this.#coalescer.add({ ...mark, id: n! }));
+      }
       return this.#coalescer.add(this.#mark(name, id, at));
     } catch (error) {
       return Promise.reject(error);
@@ -73,7 +100,11 @@ export class Events {
   }
 
   /** Record many events in one backend write. Every record is validated before anything is written. */
-  async eventMany(records: Iterable<EventRecord>): Promise<void> {
+  async eventMany(records: Iterable<EventRecord<EventId<O>>>): Promise<void> {
+    if (this.#identities) {
+      await this.#eventManyIdentified(records);
+      return;
+    }
     // Records go straight into the batch (no intermediate objects: at a million events the
     // garbage would cost more than the work). Nothing is written before every one is valid.
     const batch = this.#batch();
@@ -93,19 +124,47 @@ export class Events {
   }
 
   /** Remove `id` from `name` at `at` (default now), at every resolution. The max id stays. */
-  async unevent(name: string, id: number, at?: Instant): Promise<void> {
+  async unevent(name: string, id: EventId<O>, at?: Instant): Promise<void> {
+    if (this.#identities) {
+      const mark = this.#mark(name, 0, at);
+      // An id the dictionary never saw has no events: nothing to remove, nothing assigned.
+      const [n] = await this.#identities.peek([id]);
+      if (n !== null && n !== undefined) await this.#write([{ ...mark, id: n }], false);
+      return;
+    }
     await this.#write([this.#mark(name, id, at)], false);
   }
 
   /** A query over one event, to combine with and/or/xor/andNot/not. */
-  get(name: string): EventQuery {
+  get(name: string): QueryOf<O> {
     validateEventName(name);
-    return new EventQuery(this.#context, eventNode(name));
+    const query = new EventQuery(this.#context, eventNode(name));
+    return (this.#identities ? new IdentifiedQuery(query, this.#identities) : query) as QueryOf<O>;
   }
 
   /** @internal For cohort(): the context a query runs in. */
-  static context(events: Events): QueryContext {
+  static context(events: AnyEvents): QueryContext {
     return events.#context;
+  }
+
+  /** Names and times are checked first, then the ids resolved in one batch: a bad record assigns nothing. */
+  async #eventManyIdentified(records: Iterable<EventRecord<string | number>>): Promise<void> {
+    const ids: Array<string | number> = [];
+    const marks: Mark[] = [];
+    const checked = new Set<unknown>();
+    forEachRecord(records, '{ name, id, at? }', (r: EventRecord<string | number>) => {
+      if (!checked.has(r.name)) {
+        validateEventName(r.name);
+        checked.add(r.name);
+      }
+      marks.push({ name: r.name, id: 0, ms: recordingTime(r.at, this.#context.options) });
+      ids.push(r.id);
+    });
+    if (marks.length === 0) return;
+    const ints = await this.#identities!.resolve(ids);
+    const batch = this.#batch();
+    for (let i = 0; i < marks.length; i++) batch.add(marks[i]!.name, ints[i]!, marks[i]!.ms);
+    await this.#context.backend.write(batch.ops(true));
   }
 
   #mark(name: unknown, id: unknown, at: unknown): Mark {
@@ -124,6 +183,9 @@ export class Events {
     return new BitBatch(this.#context.keys, this.#context.options.resolutions, this.#keyer);
   }
 }
+
+/** Any Events, with or without identities. */
+export type AnyEvents = Events<EventsOptions> | Events<EventsOptions & { identities: IdentityMap }>;
 
 /**
  * The bit-sets of one write, grouped per bitmap key. The hot path: events of one name within
