@@ -19,8 +19,8 @@ export interface IdentityMap {
 }
 
 /**
- * The external ids of one answer, in ascending order of their integers (the order they were
- * first seen). Integers the dictionary does not know (written without it) are left out.
+ * The external ids of one answer, in ascending order of their integers. Integers the
+ * dictionary does not know (written without it) are left out.
  */
 export class ExternalIdSet implements Iterable<string> {
   readonly bucket: Bucket | null;
