@@ -1,14 +1,18 @@
 import { ActivityTracker, type ActivityTrackerOptions } from '@porpoise/activity';
 import { type CounterQuery, Counters, type CountersOptions, type CountRecord } from '@porpoise/counters';
 import {
+  type AnyEvents,
   type CohortOptions,
   type CohortRow,
   cohort,
-  type EventQuery,
+  type EventId,
   type EventRecord,
   Events,
   type EventsOptions,
+  type IdentityMap,
+  type QueryOf,
 } from '@porpoise/events';
+import { Identities } from '@porpoise/identity';
 import { type Backend, InvalidArgumentError, MemoryBackend, validateBackend } from '@porpoise/storage';
 import type { Instant, Unit, WeekStart } from '@porpoise/timerange';
 
@@ -27,7 +31,18 @@ export interface AnalyticsOptions {
   counters?: CountersOptions;
   /** Options for the activity tracker alone (periods, mode, prefix). */
   activity?: ActivityTrackerOptions;
+  /**
+   * String ids for events: `true` wires a new `Identities` (from `@porpoise/identity`, on the
+   * same backend, dictionary 'ids') into the events, or pass your own. Events then take
+   * UUIDs, emails or numbers and list them back; see `analytics.identities` for `link`.
+   */
+  identities?: true | IdentityMap;
 }
+
+/** The events options an Analytics made with `O` passes on. */
+export type AnalyticsEventsOptions<O extends AnalyticsOptions> = O extends { identities: true | IdentityMap }
+  ? EventsOptions & { identities: IdentityMap }
+  : EventsOptions;
 
 function section<T extends object>(value: T | undefined, argument: string): T | undefined {
   if (value !== undefined && (typeof value !== 'object' || value === null || Array.isArray(value))) {
@@ -47,17 +62,23 @@ function given<T extends object>(options: T): T {
  * Every call is delegated unchanged to `@porpoise/events`, `@porpoise/counters` and
  * `@porpoise/activity`; use those directly when you need only one of them.
  */
-export class Analytics {
+export class Analytics<O extends AnalyticsOptions = AnalyticsOptions> {
   /** The backend every part writes to (a fresh `MemoryBackend` when none was given). */
   readonly backend: Backend;
   /** The underlying `Events` (bitmaps: who did what, when). */
-  readonly eventStore: Events;
+  readonly eventStore: Events<AnalyticsEventsOptions<O>>;
+  /** The id dictionary of the events, when made with `identities` (link visitors to users with it). */
+  readonly identities: O extends { identities: true }
+    ? Identities
+    : O extends { identities: IdentityMap }
+      ? O['identities']
+      : undefined;
   /** The underlying `Counters` (per-id counts per bucket). */
   readonly counterStore: Counters;
   /** Daily/weekly/monthly active users. */
   readonly activity: ActivityTracker;
 
-  constructor(backend?: Backend, options: AnalyticsOptions = {}) {
+  constructor(backend?: Backend, options: O = {} as O) {
     if (backend !== undefined) validateBackend(backend);
     if (typeof options !== 'object' || options === null || Array.isArray(options)) {
       throw new InvalidArgumentError('options', options, 'must be an options object');
@@ -72,7 +93,16 @@ export class Analytics {
     const counterOptions = section(options.counters, 'options.counters');
     const activityOptions = section(options.activity, 'options.activity');
     this.backend = backend ?? new MemoryBackend();
-    this.eventStore = new Events(this.backend, { ...shared, ...eventOptions });
+    const identities = options.identities === true ? new Identities(this.backend) : options.identities;
+    if (identities !== undefined && (typeof identities !== 'object' || identities === null)) {
+      throw new InvalidArgumentError('identities', options.identities, 'must be true or an Identities');
+    }
+    this.identities = identities as this['identities'];
+    this.eventStore = new Events(this.backend, {
+      ...shared,
+      ...eventOptions,
+      ...(identities ? { identities } : {}),
+    }) as Events<AnalyticsEventsOptions<O>>;
     this.counterStore = new Counters(this.backend, { ...shared, ...counterOptions });
     this.activity = new ActivityTracker(
       this.backend,
@@ -81,17 +111,17 @@ export class Analytics {
   }
 
   /** Record that `id` did `name` at `at` (default now). Same-tick calls share one write. */
-  event(name: string, id: number, at?: Instant): Promise<void> {
+  event(name: string, id: EventId<AnalyticsEventsOptions<O>>, at?: Instant): Promise<void> {
     return this.eventStore.event(name, id, at);
   }
 
   /** Record many events in one write, all validated first. */
-  eventMany(records: Iterable<EventRecord>): Promise<void> {
+  eventMany(records: Iterable<EventRecord<EventId<AnalyticsEventsOptions<O>>>>): Promise<void> {
     return this.eventStore.eventMany(records);
   }
 
   /** Remove `id` from `name` at `at` (default now). */
-  unevent(name: string, id: number, at?: Instant): Promise<void> {
+  unevent(name: string, id: EventId<AnalyticsEventsOptions<O>>, at?: Instant): Promise<void> {
     return this.eventStore.unevent(name, id, at);
   }
 
@@ -106,7 +136,7 @@ export class Analytics {
   }
 
   /** A query over one event: combine with `and`/`or`/`xor`/`andNot`/`not`, then `over`/`counts`/`union`. */
-  events(name: string): EventQuery {
+  events(name: string): QueryOf<AnalyticsEventsOptions<O>> {
     return this.eventStore.get(name);
   }
 
@@ -117,7 +147,7 @@ export class Analytics {
 
   /** The retention table of `@porpoise/events`' `cohort`, for queries made by this instance. */
   cohort(options: CohortOptions): Promise<CohortRow[]> {
-    return cohort(options, this.eventStore);
+    return cohort(options, this.eventStore as AnyEvents);
   }
 
   /** Closes the backend (and its connection, for Redis). */
