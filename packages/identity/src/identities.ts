@@ -31,6 +31,12 @@ export interface IdentitiesOptions {
   buckets?: number;
 }
 
+interface Pending {
+  readonly keys: string[];
+  resolve(found: Array<number | null>): void;
+  reject(error: unknown): void;
+}
+
 type DictionaryBackend = Backend & Required<Pick<Backend, 'resolveIds' | 'lookupIds' | 'linkIds'>>;
 
 function nonNegativeInteger(name: string, value: unknown, fallback: number): number {
@@ -76,6 +82,8 @@ export class Identities {
   readonly #create: DictionaryOptions;
   readonly #forward: LRUCache<string, number> | null;
   readonly #reverse: LRUCache<number, string> | null;
+  readonly #assigning: Pending[] = [];
+  readonly #peeking: Pending[] = [];
 
   constructor(backend: Backend, options: IdentitiesOptions = {}) {
     validateBackend(backend);
@@ -189,6 +197,32 @@ export class Identities {
     this.#reverse?.clear();
   }
 
+  /**
+   * The backend's answer for `keys`. Calls made in the same tick share one backend call (one
+   * round trip), so 10k concurrent `event()`s of new ids cost one batch, not 10k.
+   */
+  #fetch(keys: string[], assign: boolean): Promise<Array<number | null>> {
+    const queue = assign ? this.#assigning : this.#peeking;
+    return new Promise((resolve, reject) => {
+      queue.push({ keys, resolve, reject });
+      if (queue.length > 1) return;
+      queueMicrotask(() => {
+        const requests = queue.splice(0);
+        const all = requests.length === 1 ? requests[0]!.keys : [...new Set(requests.flatMap((r) => r.keys))];
+        this.#backend.resolveIds(this.#name, all, { ...this.#create, assign }).then(
+          (found) => {
+            if (requests.length === 1) return requests[0]!.resolve(found);
+            const byKey = new Map(all.map((key, i) => [key, found[i] ?? null]));
+            for (const r of requests) r.resolve(r.keys.map((key) => byKey.get(key) ?? null));
+          },
+          (error: unknown) => {
+            for (const r of requests) r.reject(error);
+          },
+        );
+      });
+    });
+  }
+
   async #resolve(ids: Iterable<ExternalId>, assign: boolean): Promise<Array<number | null>> {
     const list = toArray(ids, 'ids');
     const out = new Array<number | null>(list.length);
@@ -214,7 +248,7 @@ export class Identities {
       }
     }
     if (missing.length === 0) return out;
-    const found = await this.#backend.resolveIds(this.#name, missing, { ...this.#create, assign });
+    const found = await this.#fetch(missing, assign);
     const byId = new Map<string, number | null>();
     for (let i = 0; i < missing.length; i++) {
       const n = found[i] ?? null;

@@ -226,3 +226,26 @@ describe('Identities: construction', () => {
     expect(await rejection(ids.resolve(['a']))).toBeInstanceOf(InvalidArgumentError);
   });
 });
+
+describe('Identities: batching', () => {
+  it('merges the misses of calls made in the same tick into one backend call', async () => {
+    const { backend, calls } = counting(new MemoryBackend());
+    const ids = new Identities(backend, { shards: 1 });
+    const results = await Promise.all([
+      ids.resolve(['a', 'b']),
+      ids.resolve(['b', 'c']),
+      ids.resolveOne('d'),
+    ]);
+    expect(results).toEqual([[0, 1], [1, 2], 3]);
+    expect(calls.resolve).toBe(1);
+    expect(await Promise.all([ids.peek(['a', 'x']), ids.peek(['y'])])).toEqual([[0, null], [null]]);
+    expect(calls.resolve).toBe(2);
+  });
+
+  it('a bad id fails only its own call', async () => {
+    const ids = new Identities(new MemoryBackend(), { shards: 1 });
+    const [bad, good] = await Promise.allSettled([ids.resolve(['']), ids.resolve(['a'])]);
+    expect(bad.status).toBe('rejected');
+    expect(good).toEqual({ status: 'fulfilled', value: [0] });
+  });
+});
