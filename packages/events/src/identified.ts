@@ -2,11 +2,12 @@
  * Events with external ids (`new Events(backend, { identities })`): ids are resolved to
  * dense integers before they are written, and every listing gives external ids back, looked
  * up in one batch per page of buckets. Counts and cohorts run on the integers and never
- * touch the dictionary.
+ * look ids up (a count of a `not()` query reads the dictionary's shard counters once).
  */
+import { Bitmap } from '@porpoise/storage';
 import type { Bucket, TimeRange } from '@porpoise/timerange';
 import type { IdSet } from './id-set.js';
-import { type EventQuery, PAGE } from './query.js';
+import { EventQuery, PAGE, universeOf } from './query.js';
 
 /**
  * What events needs of an id dictionary: `Identities` from `@porpoise/identity` is one.
@@ -16,6 +17,8 @@ export interface IdentityMap {
   resolve(ids: Iterable<string | number>): Promise<number[]>;
   peek(ids: Iterable<string | number>): Promise<Array<number | null>>;
   lookup(ints: Iterable<number>): Promise<Array<string | null>>;
+  /** How many integers below `bound` own an id; without it, `not()` counts include the others. */
+  integersBelow?(bound: number): Promise<number>;
 }
 
 /**
@@ -115,9 +118,21 @@ export class IdentifiedQuery {
     if (page.length > 0) yield* await externalSets(page, this.#identities);
   }
 
-  /** Counted on the integers: no dictionary lookup. */
-  counts(range: TimeRange): Promise<Array<{ bucket: Bucket; count: number }>> {
-    return this.integers.counts(range);
+  /**
+   * Counted on the integers. A query that matches an id without any event (one with a
+   * `not()` that is true of nothing) would also count the integers below the largest one
+   * that no id owns yet: they are subtracted, with one read of the dictionary's counters.
+   */
+  async counts(range: TimeRange): Promise<Array<{ bucket: Bucket; count: number }>> {
+    const rows = await this.integers.counts(range);
+    const integersBelow = this.#identities.integersBelow;
+    if (rows.length === 0 || !this.integers.needsUniverse || integersBelow === undefined) return rows;
+    // The query on an id with no event at all: evaluated on nothing, within a universe of one.
+    const matchesNobody = Bitmap.count(this.integers.expression(rows[0]!.bucket, 1), () => undefined) === 0;
+    if (matchesNobody) return rows;
+    const universe = await universeOf([this.integers], EventQuery.contextOf(this.integers));
+    const unowned = universe - (await integersBelow.call(this.#identities, universe));
+    return rows.map(({ bucket, count }) => ({ bucket, count: Math.max(0, count - unowned) }));
   }
 
   async union(range: TimeRange): Promise<ExternalIdSet> {

@@ -113,3 +113,20 @@ describe('Events without identities', () => {
     expect(() => new Events(new MemoryBackend(), { identities: {} as never })).toThrow(InvalidArgumentError);
   });
 });
+
+describeEachBackend((make) => {
+  it('counts of not() leave out the integers no id owns yet; listings too', async () => {
+    const backend = make();
+    const identities = new Identities(backend);
+    const events = new Events(backend, { identities, now: () => NOW });
+    const people = Array.from({ length: 40 }, (_, i) => `person-${i}`);
+    await events.eventMany(people.map((id) => ({ name: 'visit', id, at: hour(10) })));
+    await events.eventMany(people.slice(0, 10).map((id) => ({ name: 'buy', id, at: hour(10) })));
+    const range = hourrange(sharp(10), sharp(11));
+    expect((await events.get('buy').not().counts(range)).map(({ count }) => count)).toEqual([30]);
+    expect((await events.get('visit').andNot(events.get('buy')).counts(range))[0]!.count).toBe(30);
+    const [set] = await collect(events.get('buy').not().over(range));
+    expect(set!.size).toBe(30);
+    expect(set!.has('person-39') && !set!.has('person-0')).toBe(true);
+  });
+});

@@ -1,6 +1,7 @@
 import {
   type Backend,
   type DictionaryOptions,
+  dictionaryIntegersBelow,
   InvalidArgumentError,
   type LinkResult,
   UnsupportedError,
@@ -189,6 +190,14 @@ export class Identities {
     this.#forward?.set(from, result.id);
     this.#forward?.set(to, result.id);
     return result;
+  }
+
+  /**
+   * How many integers below `bound` have been handed out (one read of the shards' counters).
+   * Events use it to leave integers no id owns yet out of counts of `not()` queries.
+   */
+  integersBelow(bound: number): Promise<number> {
+    return dictionaryIntegersBelow(this.#backend, this.#name, bound);
   }
 
   /** Forget every cached mapping (the next calls ask the backend). */

@@ -19,6 +19,7 @@
  * Buckets keep every hash small (Redis stores hashes of up to 128 short fields as compact
  * listpacks), which is what keeps a dictionary near 100 bytes per id.
  */
+import type { Backend } from './backend.js';
 import { InvalidArgumentError } from './errors.js';
 import { keyOf, MAX_BIT_OFFSET } from './keys.js';
 import { validateName, validateNamespace } from './names.js';
@@ -370,3 +371,34 @@ export async function linkIdsWith(
 
 /** Largest integer a dictionary may hand out: it must be a bit offset. */
 export const MAX_DICTIONARY_INTEGER = MAX_BIT_OFFSET;
+
+/**
+ * How many integers below `bound` dictionary `name` has handed out (0 for a dictionary that
+ * does not exist), from the shards' counters: two reads of ordinary hash fields. Integers
+ * below the largest one handed out that no id owns yet are `bound` minus this.
+ */
+export async function dictionaryIntegersBelow(
+  backend: Backend,
+  name: string,
+  bound: number,
+): Promise<number> {
+  validateDictionaryName(name);
+  if (typeof bound !== 'number' || !Number.isSafeInteger(bound) || bound < 0) {
+    throw new InvalidArgumentError('bound', bound, 'must be a non-negative safe integer');
+  }
+  const [shards] = await backend.read([{ op: 'hashGet', key: dictionaryKeys.config(name), field: 'shards' }]);
+  if (shards === 0 || bound === 0) return 0;
+  const counts = await backend.read(
+    Array.from({ length: shards }, (_, s) => ({
+      op: 'hashGet' as const,
+      key: dictionaryKeys.state(name, s),
+      field: 'next',
+    })),
+  );
+  let total = 0;
+  counts.forEach((count, s) => {
+    // Shard s hands out s, s + S, …: those below `bound` are its first ceil((bound - s) / S).
+    if (bound > s) total += Math.min(count, Math.ceil((bound - s) / shards));
+  });
+  return total;
+}

@@ -19,6 +19,7 @@ export {
   DEFAULT_DICTIONARY_CONFIG,
   type DictionaryConfig,
   type DictionaryOptions,
+  dictionaryIntegersBelow,
   hashId,
   type LinkResult,
   MAX_DICTIONARY_BUCKETS,

@@ -1,6 +1,7 @@
 /** Id dictionaries: resolveIds, lookupIds and linkIds (see ../../dictionary.ts). */
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Backend } from '../../backend.js';
+import { dictionaryIntegersBelow } from '../../dictionary.js';
 import { expectInvalidArgument, rejection, type Suite } from '../harness.js';
 
 type DictionaryBackend = Required<Pick<Backend, 'resolveIds' | 'lookupIds' | 'linkIds' | 'keys' | 'write'>>;
@@ -52,6 +53,18 @@ export function dictionarySpec(suite: Suite): void {
       // 8 shards of ~375 ids: the largest integer stays within a few percent of the count.
       expect(Math.max(...all)).toBeLessThan(3_000 * 1.25);
       expect(await backend.lookupIds('d', all)).toEqual(ids);
+    });
+
+    it('counts the integers handed out below a bound', async () => {
+      expect(await dictionaryIntegersBelow(suite.backend, 'd', 100)).toBe(0);
+      const ints = (await backend.resolveIds('d', ['a', 'b', 'c', 'd', 'e', 'f', 'g'], {
+        create: { shards: 4 },
+      })) as number[];
+      for (const bound of [0, 1, 3, 5, 8, 13, 100]) {
+        expect(await dictionaryIntegersBelow(suite.backend, 'd', bound)).toBe(
+          ints.filter((n) => n < bound).length,
+        );
+      }
     });
 
     it('keeps text ids apart whatever they hold', async () => {
