@@ -57,18 +57,25 @@ local function reverseKey(k) return head .. 'r:' .. math.floor(k / REVERSE) .. t
 local function int(n) return string.format('%d', n) end
 
 -- Reverse entries of integers handed out by this call, written per bucket at the end.
+-- A call's new integers are consecutive: their reverse buckets change only every 64.
 local pendingKeys = {}
 local pendingFields = {}
+local lastBucket = -1
+local lastFields
 local function remember(k, id)
-  local key = reverseKey(k)
-  local fields = pendingFields[key]
-  if not fields then
-    fields = {}
-    pendingFields[key] = fields
-    pendingKeys[#pendingKeys + 1] = key
+  local bucket = math.floor(k / REVERSE)
+  if bucket ~= lastBucket then
+    local key = reverseKey(k)
+    lastFields = pendingFields[key]
+    if not lastFields then
+      lastFields = {}
+      pendingFields[key] = lastFields
+      pendingKeys[#pendingKeys + 1] = key
+    end
+    lastBucket = bucket
   end
-  fields[#fields + 1] = int(k % REVERSE)
-  fields[#fields + 1] = id
+  lastFields[#lastFields + 1] = k % REVERSE
+  lastFields[#lastFields + 1] = id
 end
 
 local function full()
