@@ -2,6 +2,7 @@ export { BackendError, InvalidArgumentError, PorpoiseError, UnsupportedError } f
 export { DEFAULT_BUCKET } from './arguments.js';
 export { PERIODS, type Period } from './periods.js';
 export {
+  type ActivityIdentities,
   type ActivityMode,
   ActivityTracker,
   type ActivityTrackerOptions,

@@ -2,6 +2,7 @@ import {
   type Backend,
   type BatchOptions,
   batchWriteOptions,
+  bit,
   MAX_QUERY_LEAVES,
   mapRecords,
   type ReadOp,
@@ -26,7 +27,16 @@ import {
   validatePeriods,
 } from './periods.js';
 
-export type ActivityMode = 'exact' | 'approximate';
+export type ActivityMode = 'exact' | 'approximate' | 'bitmap';
+
+/**
+ * What bitmap mode needs of an id dictionary: `Identities` from `@porpoise/identity` is one.
+ * Ids are given to it as the strings activity compares them as (123 and '123' are one).
+ */
+export interface ActivityIdentities {
+  resolve(ids: Iterable<string>): Promise<number[]>;
+  peek(ids: Iterable<string>): Promise<Array<number | null>>;
+}
 
 export interface ActivityTrackerOptions {
   /** Periods tracked by default. Default ['daily']. */
@@ -35,8 +45,14 @@ export interface ActivityTrackerOptions {
   zone?: string;
   /** Namespace inside the backend (1-64 characters of [A-Za-z0-9_.-]). Default 'activity'. */
   prefix?: string;
-  /** 'exact' keeps every id in a set; 'approximate' keeps a HyperLogLog (~12 KB, ~0.81% error). */
+  /**
+   * 'exact' keeps every id in a set; 'approximate' keeps a HyperLogLog (~12 KB, ~0.81% error);
+   * 'bitmap' keeps one bit per id at its dense integer from `identities` (exact, about one
+   * bit per tracked id instead of the id's text).
+   */
   mode?: ActivityMode;
+  /** The id dictionary of bitmap mode (required there, e.g. `new Identities(backend)`). */
+  identities?: ActivityIdentities;
   /** The clock for calls without a date. Default: the system clock. */
   now?: () => Date;
 }
@@ -152,6 +168,7 @@ export class ActivityTracker {
   readonly #knownBuckets = new Set<string>();
   /** Per period type, the earliest instance start this process has recorded as tracked. */
   readonly #firstKnown = new Map<Period, number>();
+  readonly #identities: ActivityIdentities | undefined;
 
   constructor(backend: Backend, options: ActivityTrackerOptions = {}) {
     validateBackend(backend);
@@ -166,9 +183,24 @@ export class ActivityTracker {
     validateNamespace(prefix);
     this.#keys = new ActivityLayout(prefix);
     this.#mode = options.mode === undefined ? 'exact' : options.mode;
-    if (this.#mode !== 'exact' && this.#mode !== 'approximate') {
-      throw new InvalidArgumentError('mode', this.#mode, 'must be "exact" or "approximate"');
+    if (this.#mode !== 'exact' && this.#mode !== 'approximate' && this.#mode !== 'bitmap') {
+      throw new InvalidArgumentError('mode', this.#mode, 'must be "exact", "approximate" or "bitmap"');
     }
+    const identities = options.identities;
+    if (
+      identities !== undefined &&
+      (typeof identities !== 'object' || identities === null || typeof identities.resolve !== 'function')
+    ) {
+      throw new InvalidArgumentError('identities', identities, 'must be an id dictionary such as Identities');
+    }
+    if (this.#mode === 'bitmap' && identities === undefined) {
+      throw new InvalidArgumentError(
+        'identities',
+        identities,
+        'bitmap mode needs an id dictionary (identities)',
+      );
+    }
+    this.#identities = identities;
     this.#keyer = new BucketKeyer({ zone: this.#zone });
     this.#now = options.now === undefined ? () => new Date() : options.now;
     if (typeof this.#now !== 'function') {
@@ -220,6 +252,13 @@ export class ActivityTracker {
     const groups = periods.map((period) => groupOf(period, this.#keyer.key(ms, unitOf(period))));
     const catalogue = this.#catalogueOps(replacing ? [bucket, oldBucket] : [bucket]);
     const firsts = this.#firstOps(periods.map((period) => [period, ms] as const));
+    if (this.#mode === 'bitmap') {
+      if (catalogue.length + firsts.length > 0) {
+        await this.#learning(catalogue, () => this.#backend.write([...catalogue, ...firsts]));
+      }
+      await this.#trackBits(groups, bucket, id, replacing ? { id: oldId, bucket: oldBucket } : null);
+      return;
+    }
     if (!replacing) {
       await this.#learning(catalogue, () =>
         this.#backend.write([
@@ -280,9 +319,27 @@ export class ActivityTracker {
       },
     );
     if (members.size === 0) return;
-    const op: 'setAdd' | 'hllAdd' = this.#mode === 'exact' ? 'setAdd' : 'hllAdd';
     const catalogue = this.#catalogueOps([...buckets]);
     const firsts = this.#firstOps([...earliest]);
+    if (this.#mode === 'bitmap') {
+      const distinct = [...new Set([...members.values()].flatMap((ids) => [...ids]))];
+      const ints = await this.#identities!.resolve(distinct);
+      const intOf = new Map(distinct.map((id, i) => [id, ints[i]!]));
+      await this.#learning(catalogue, () =>
+        this.#backend.write(
+          [
+            ...catalogue,
+            ...firsts,
+            ...[...members].map(
+              ([key, ids]): WriteOp => ({ op: 'setBits', key, offsets: [...ids].map((id) => intOf.get(id)!) }),
+            ),
+          ],
+          write,
+        ),
+      );
+      return;
+    }
+    const op: 'setAdd' | 'hllAdd' = this.#mode === 'exact' ? 'setAdd' : 'hllAdd';
     await this.#learning(catalogue, () =>
       this.#backend.write(
         [...catalogue, ...firsts, ...[...members].map(([key, ids]) => ({ op, key, members: [...ids] }))],
@@ -463,14 +520,13 @@ export class ActivityTracker {
     for (const bucket of span) {
       if (bucket.startMs >= startMs) instances.push(instanceAt(args.period, bucket.startMs, this.#zone));
     }
-    const live = this.#mode === 'exact' ? 'setCardinality' : 'hllCount';
     const ops: ReadOp[] = [];
     for (const instance of instances) {
       ops.push({ op: 'exists', key: this.#keys.marker(instance.group) });
       for (const name of names) {
         const members = aggregates.get(name) ?? [name];
         ops.push({ op: 'get', key: this.#keys.count(name, instance.group) });
-        ops.push({ op: live, keys: members.map((member) => this.#keys.raw(member, instance.group)) });
+        ops.push(this.#liveCount(members.map((member) => this.#keys.raw(member, instance.group))));
       }
     }
     const results = ops.length === 0 ? [] : await this.#backend.read(ops);
@@ -541,8 +597,52 @@ export class ActivityTracker {
     return pending;
   }
 
+  /** The live count of the union of raw keys, counted where they are. */
+  #liveCount(keys: string[]): ReadOp {
+    if (this.#mode === 'exact') return { op: 'setCardinality', keys };
+    if (this.#mode === 'approximate') return { op: 'hllCount', keys };
+    return { op: 'bitCount', expr: keys.length === 1 ? bit.key(keys[0]!) : bit.or(...keys.map(bit.key)) };
+  }
+
+  /** Bitmap mode's track: the ids' integers, then one write (atomic per period when replacing). */
+  async #trackBits(
+    groups: string[],
+    bucket: string,
+    id: string,
+    old: { id: string; bucket: string } | null,
+  ): Promise<void> {
+    const [n] = await this.#identities!.resolve([id]);
+    // An old id the dictionary never saw has no bit to clear (and is not assigned one).
+    const [before] = old === null ? [null] : old.id === id ? [n!] : await this.#identities!.peek([old.id]);
+    const add = (group: string): WriteOp => ({
+      op: 'setBits',
+      key: this.#keys.raw(bucket, group),
+      offsets: [n!],
+    });
+    if (old === null) {
+      await this.#backend.write(groups.map(add));
+      return;
+    }
+    await Promise.all(
+      groups.map((group) => {
+        const ops: WriteOp[] = [];
+        if (before !== null && before !== undefined) {
+          ops.push({
+            op: 'setBits',
+            key: this.#keys.raw(old.bucket, group),
+            offsets: [before],
+            value: false,
+          });
+        }
+        ops.push(add(group));
+        return this.#backend.write(ops, { atomic: true });
+      }),
+    );
+  }
+
   /** One period: counts, aggregates, marker and removal of raw ids, all or nothing. */
   #collapseOne(instance: Instance, buckets: string[], aggregates: Map<string, string[]>): Promise<boolean> {
+    if (this.#mode === 'bitmap') return this.#collapseBits(instance, buckets, aggregates);
     const kind = this.#mode === 'exact' ? 'set' : 'hll';
     const { group } = instance;
     const ops: WriteOp[] = [];
@@ -691,6 +791,36 @@ export class ActivityTracker {
       wanted.filter((name) => !catalogue.buckets.has(name) && !remembered.includes(name)),
     );
     return { aggregates, unknown };
+  }
+
+  /**
+   * Bitmap mode's collapse: the counts are read (counted where the bitmaps are), then
+   * written with the marker and the removal of the raw bitmaps in one atomic write guarded
+   * by the marker. A track into this closed period landing between the read and the write is
+   * not counted, as one landing just after the collapse would not be.
+   */
+  async #collapseBits(
+    instance: Instance,
+    buckets: string[],
+    aggregates: Map<string, string[]>,
+  ): Promise<boolean> {
+    const { group } = instance;
+    const named: Array<[string, string[]]> = [
+      ...buckets.map((bucket): [string, string[]] => [bucket, [bucket]]),
+      ...aggregates,
+    ];
+    const counts = await this.#backend.read(
+      named.map(([, members]) => this.#liveCount(members.map((member) => this.#keys.raw(member, group)))),
+    );
+    const ops: WriteOp[] = named.map(([name], i) => ({
+      op: 'set',
+      key: this.#keys.count(name, group),
+      value: String(counts[i]),
+    }));
+    const marker = this.#keys.marker(group);
+    ops.push({ op: 'set', key: marker, value: new Date(this.#nowMs()).toISOString() });
+    ops.push({ op: 'delete', keys: buckets.map((bucket) => this.#keys.raw(bucket, group)) });
+    return this.#backend.write(ops, { atomic: true, unlessExists: marker });
   }
 
   #add(group: string, bucket: string, ids: string[]): WriteOp {

@@ -1,15 +1,25 @@
 import { ActivityTracker, type ActivityTrackerOptions } from '@porpoise/activity';
 import { type CounterQuery, Counters, type CountersOptions, type CountRecord } from '@porpoise/counters';
 import {
+  type AnyEvents,
   type CohortOptions,
   type CohortRow,
   cohort,
-  type EventQuery,
+  type EventId,
   type EventRecord,
   Events,
   type EventsOptions,
+  type IdentityMap,
+  type QueryOf,
 } from '@porpoise/events';
-import { type Backend, InvalidArgumentError, MemoryBackend, validateBackend } from '@porpoise/storage';
+import { Identities } from '@porpoise/identity';
+import {
+  type Backend,
+  type BatchOptions,
+  InvalidArgumentError,
+  MemoryBackend,
+  validateBackend,
+} from '@porpoise/storage';
 import type { Instant, TimeInput, TimeRange, Unit, WeekStart } from '@porpoise/timerange';
 
 export interface AnalyticsOptions {
@@ -27,7 +37,18 @@ export interface AnalyticsOptions {
   counters?: CountersOptions;
   /** Options for the activity tracker alone (periods, mode, prefix). */
   activity?: ActivityTrackerOptions;
+  /**
+   * String ids for events: `true` wires a new `Identities` (from `@porpoise/identity`, on the
+   * same backend, dictionary 'ids') into the events, or pass your own. Events then take
+   * UUIDs, emails or numbers and list them back; see `analytics.identities` for `link`.
+   */
+  identities?: true | IdentityMap;
 }
+
+/** The events options an Analytics made with `O` passes on. */
+export type AnalyticsEventsOptions<O extends AnalyticsOptions> = O extends { identities: true | IdentityMap }
+  ? EventsOptions & { identities: IdentityMap }
+  : EventsOptions;
 
 function section<T extends object>(value: T | undefined, argument: string): T | undefined {
   if (value !== undefined && (typeof value !== 'object' || value === null || Array.isArray(value))) {
@@ -47,17 +68,23 @@ function given<T extends object>(options: T): T {
  * Every call is delegated unchanged to `@porpoise/events`, `@porpoise/counters` and
  * `@porpoise/activity`; use those directly when you need only one of them.
  */
-export class Analytics {
+export class Analytics<O extends AnalyticsOptions = AnalyticsOptions> {
   /** The backend every part writes to (a fresh `MemoryBackend` when none was given). */
   readonly backend: Backend;
   /** The underlying `Events` (bitmaps: who did what, when). */
-  readonly eventStore: Events;
+  readonly eventStore: Events<AnalyticsEventsOptions<O>>;
+  /** The id dictionary of the events, when made with `identities` (link visitors to users with it). */
+  readonly identities: O extends { identities: true }
+    ? Identities
+    : O extends { identities: IdentityMap }
+      ? O['identities']
+      : undefined;
   /** The underlying `Counters` (per-id counts per bucket). */
   readonly counterStore: Counters;
   /** Daily/weekly/monthly active users. */
   readonly activity: ActivityTracker;
 
-  constructor(backend?: Backend, options: AnalyticsOptions = {}) {
+  constructor(backend?: Backend, options: O = {} as O) {
     if (backend !== undefined) validateBackend(backend);
     if (typeof options !== 'object' || options === null || Array.isArray(options)) {
       throw new InvalidArgumentError('options', options, 'must be an options object');
@@ -72,7 +99,16 @@ export class Analytics {
     const counterOptions = section(options.counters, 'options.counters');
     const activityOptions = section(options.activity, 'options.activity');
     this.backend = backend ?? new MemoryBackend();
-    this.eventStore = new Events(this.backend, { ...shared, ...eventOptions });
+    const identities = options.identities === true ? new Identities(this.backend) : options.identities;
+    if (identities !== undefined && (typeof identities !== 'object' || identities === null)) {
+      throw new InvalidArgumentError('identities', options.identities, 'must be true or an Identities');
+    }
+    this.identities = identities as this['identities'];
+    this.eventStore = new Events(this.backend, {
+      ...shared,
+      ...eventOptions,
+      ...(identities ? { identities } : {}),
+    }) as Events<AnalyticsEventsOptions<O>>;
     this.counterStore = new Counters(this.backend, { ...shared, ...counterOptions });
     this.activity = new ActivityTracker(
       this.backend,
@@ -84,14 +120,17 @@ export class Analytics {
   // and `const events = porpoise.events` work, as the Python original's module-style calls did.
 
   /** Record that `id` did `name` at `at` (default now). Same-tick calls share one write. */
-  readonly event = (name: string, id: number, at?: Instant): Promise<void> =>
+  readonly event = (name: string, id: EventId<AnalyticsEventsOptions<O>>, at?: Instant): Promise<void> =>
     this.eventStore.event(name, id, at);
 
   /** Record many events in one write, all validated first. */
-  readonly eventMany = (records: Iterable<EventRecord>): Promise<void> => this.eventStore.eventMany(records);
+  readonly eventMany = (
+    records: Iterable<EventRecord<EventId<AnalyticsEventsOptions<O>>>>,
+    options?: BatchOptions,
+  ): Promise<void> => this.eventStore.eventMany(records, options);
 
   /** Remove `id` from `name` at `at` (default now). */
-  readonly unevent = (name: string, id: number, at?: Instant): Promise<void> =>
+  readonly unevent = (name: string, id: EventId<AnalyticsEventsOptions<O>>, at?: Instant): Promise<void> =>
     this.eventStore.unevent(name, id, at);
 
   /** Add `by` (default 1) to `id` (default 'all') of counter `key` at `at` (default now). */
@@ -99,17 +138,18 @@ export class Analytics {
     this.counterStore.count(key, id, by, at);
 
   /** Many counts in one write, all validated first. */
-  readonly countMany = (records: Iterable<CountRecord>): Promise<void> =>
-    this.counterStore.countMany(records);
+  readonly countMany = (records: Iterable<CountRecord>, options?: BatchOptions): Promise<void> =>
+    this.counterStore.countMany(records, options);
 
   /** A query over one event: combine with `and`/`or`/`xor`/`andNot`/`not`, then `over`/`counts`/`union`. */
-  readonly events = (name: string): EventQuery => this.eventStore.get(name);
+  readonly events = (name: string): QueryOf<AnalyticsEventsOptions<O>> => this.eventStore.get(name);
 
   /** A query over one counter key: `over(range)` or `sum(range)`. */
   readonly counters = (key: string): CounterQuery => this.counterStore.get(key);
 
   /** The retention table of `@porpoise/events`' `cohort`, for queries made by this instance. */
-  readonly cohort = (options: CohortOptions): Promise<CohortRow[]> => cohort(options, this.eventStore);
+  readonly cohort = (options: CohortOptions): Promise<CohortRow[]> =>
+    cohort(options, this.eventStore as AnyEvents);
 
   /**
    * Ranges in this instance's zone and week start, whose numeric offsets count from its clock

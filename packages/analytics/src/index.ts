@@ -8,7 +8,18 @@ export {
   type TrackArgs,
 } from '@porpoise/activity';
 export { CounterQuery, CounterSnapshot, Counters, type CountRecord } from '@porpoise/counters';
-export { type CohortOptions, type CohortRow, cohort, EventQuery, Events, IdSet } from '@porpoise/events';
+export {
+  type CohortOptions,
+  type CohortRow,
+  cohort,
+  EventQuery,
+  Events,
+  ExternalIdSet,
+  IdentifiedQuery,
+  type IdentityMap,
+  IdSet,
+} from '@porpoise/events';
+export { type ExternalId, Identities, type IdentitiesOptions, type LinkResult } from '@porpoise/identity';
 export {
   type Backend,
   BackendError,
@@ -32,4 +43,4 @@ export {
   weekrange,
   yearrange,
 } from '@porpoise/timerange';
-export { Analytics, type AnalyticsOptions } from './analytics.js';
+export { Analytics, type AnalyticsEventsOptions, type AnalyticsOptions } from './analytics.js';

@@ -1,13 +1,14 @@
 import { type BitExpr, bit, checkRange } from '@porpoise/storage';
 import { type Bucket, bucketOf, InvalidArgumentError, type TimeRange } from '@porpoise/timerange';
-import { Events } from './events.js';
+import { type AnyEvents, Events } from './events.js';
+import { IdentifiedQuery } from './identified.js';
 import { EventQuery, universeOf } from './query.js';
 
 export interface CohortOptions {
   /** Who enters a cohort in a bucket (e.g. signups). */
-  cohort: EventQuery;
+  cohort: EventQuery | IdentifiedQuery;
   /** What counts as retained in a later bucket (e.g. active). */
-  activity: EventQuery;
+  activity: EventQuery | IdentifiedQuery;
   /** The cohort buckets. */
   range: TimeRange;
   /** How many following periods to follow each cohort. Default 12. */
@@ -41,8 +42,12 @@ export interface CohortRow {
  * `activity` in each following period that has started by now. All counts in one read.
  * Rows and cells whose bucket has not ended are `partial`; leading empty cohorts are left out.
  */
-export async function cohort(options: CohortOptions, events?: Events): Promise<CohortRow[]> {
-  const { cohort: who, activity, range } = options ?? ({} as CohortOptions);
+export async function cohort(options: CohortOptions, events?: AnyEvents): Promise<CohortRow[]> {
+  // Cohorts only count: queries with external ids run on their integers.
+  const integers = (q: unknown) => (q instanceof IdentifiedQuery ? q.integers : q);
+  const { range } = options ?? ({} as CohortOptions);
+  const who = integers(options?.cohort);
+  const activity = integers(options?.activity);
   const periods = options?.periods === undefined ? 12 : options?.periods;
   if (!(who instanceof EventQuery)) throw new InvalidArgumentError('cohort', who, 'must be an EventQuery');
   if (!(activity instanceof EventQuery))

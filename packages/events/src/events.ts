@@ -9,6 +9,7 @@ import {
   type SeriesOptions,
   validateBackend,
   type WriteOp,
+  type WriteOptions,
 } from '@porpoise/storage';
 import {
   BucketKeyer,
@@ -22,15 +23,32 @@ import {
   type TimeRange,
   type Unit,
 } from '@porpoise/timerange';
+import { IdentifiedQuery, type IdentityMap } from './identified.js';
 import { EventKeys } from './keys.js';
 import { EventQuery, eventNode, type QueryContext } from './query.js';
 import { validateEventName } from './validate.js';
 
-export type EventsOptions = SeriesOptions;
+export interface EventsOptions extends SeriesOptions {
+  /**
+   * An id dictionary (e.g. `Identities` from `@porpoise/identity`): ids may then be strings
+   * (UUIDs, emails) or numbers, resolved to dense integers before they are written, and every
+   * listing (`over`, `union`) gives them back. Without it, ids are the integers themselves.
+   */
+  identities?: IdentityMap;
+}
 
-export interface EventRecord {
+/** The ids an Events accepts: integers, or any external id with `identities`. */
+export type EventId<O extends EventsOptions> = O extends { identities: IdentityMap }
+  ? string | number
+  : number;
+/** The queries an Events makes: listings of external ids with `identities`. */
+export type QueryOf<O extends EventsOptions> = O extends { identities: IdentityMap }
+  ? IdentifiedQuery
+  : EventQuery;
+
+export interface EventRecord<Id = number> {
   name: string;
-  id: number;
+  id: Id;
   at?: Instant;
 }
 
@@ -55,14 +73,20 @@ function validateId(id: unknown): asserts id is number {
  * Who did what, when: each event is a bitmap per time bucket (one bit per id) at every
  * recorded resolution.
  */
-export class Events {
+export class Events<O extends EventsOptions = EventsOptions> {
   readonly #context: QueryContext;
+  readonly #identities: IdentityMap | undefined;
   readonly #keyer: BucketKeyer;
   readonly #coalescer: Coalescer<Mark>;
 
-  constructor(backend: Backend, options?: EventsOptions) {
+  constructor(backend: Backend, options?: O) {
     validateBackend(backend);
-    const resolved = resolveSeriesOptions(options, 'events');
+    const { identities, ...series } = options ?? {};
+    if (identities !== undefined && typeof (identities as IdentityMap | null)?.resolve !== 'function') {
+      throw new InvalidArgumentError('identities', identities, 'must be an id dictionary such as Identities');
+    }
+    this.#identities = identities;
+    const resolved = resolveSeriesOptions(options === undefined ? undefined : series, 'events');
     this.#context = { backend, options: resolved, keys: new EventKeys(resolved.prefix) };
     this.#keyer = new BucketKeyer({ zone: resolved.zone, weekStart: resolved.weekStart });
     this.#coalescer = new Coalescer((marks) => this.#write(marks, true));
@@ -77,8 +101,12 @@ export class Events {
    * Record that `id` did `name` at `at` (default now). Calls made in the same tick are
    * written together in one batch; the promise settles when its batch is stored.
    */
-  event(name: string, id: number, at?: Instant): Promise<void> {
+  event(name: string, id: EventId<O>, at?: Instant): Promise<void> {
     try {
+      if (this.#identities) {
+        const mark = this.#mark(name, 0, at);
+        return this.#identities.resolve([id]).then(([n]) => this.#coalescer.add({ ...mark, id: n! }));
+      }
       return this.#coalescer.add(this.#mark(name, id, at));
     } catch (error) {
       return Promise.reject(error);
@@ -86,8 +114,12 @@ export class Events {
   }
 
   /** Record many events in one backend write. Every record is validated before anything is written. */
-  async eventMany(records: Iterable<EventRecord>, options?: BatchOptions): Promise<void> {
+  async eventMany(records: Iterable<EventRecord<EventId<O>>>, options?: BatchOptions): Promise<void> {
     const write = batchWriteOptions(options);
+    if (this.#identities) {
+      await this.#eventManyIdentified(records, write);
+      return;
+    }
     // Records go straight into the batch (no intermediate objects: at a million events the
     // garbage would cost more than the work). Nothing is written before every one is valid.
     const batch = this.#batch();
@@ -120,8 +152,20 @@ export class Events {
    * bucket it was recorded in keeps it); recording it again repairs them. Without such a
    * race, every coarse bucket holds the id exactly when a finer bucket inside it does.
    */
-  async unevent(name: string, id: number, at?: Instant): Promise<void> {
+  async unevent(name: string, id: EventId<O>, at?: Instant): Promise<void> {
+    if (this.#identities) {
+      const mark = this.#mark(name, 0, at);
+      // An id the dictionary never saw has no events: nothing to remove, nothing assigned.
+      const [n] = await this.#identities.peek([id]);
+      if (n !== null && n !== undefined) await this.#unevent(mark.name, n, mark.ms);
+      return;
+    }
     const mark = this.#mark(name, id, at);
+    await this.#unevent(mark.name, mark.id, mark.ms);
+  }
+
+  async #unevent(name: string, id: number, ms: number): Promise<void> {
+    const mark = { name, id, ms };
     const { backend, keys, options } = this.#context;
     const calendar = { zone: options.zone, weekStart: options.weekStart };
     const units = options.resolutions;
@@ -164,14 +208,38 @@ export class Events {
   }
 
   /** A query over one event, to combine with and/or/xor/andNot/not. */
-  get(name: string): EventQuery {
+  get(name: string): QueryOf<O> {
     validateEventName(name);
-    return new EventQuery(this.#context, eventNode(name));
+    const query = new EventQuery(this.#context, eventNode(name));
+    return (this.#identities ? new IdentifiedQuery(query, this.#identities) : query) as QueryOf<O>;
   }
 
   /** @internal For cohort(): the context a query runs in. */
-  static context(events: Events): QueryContext {
+  static context(events: AnyEvents): QueryContext {
     return events.#context;
+  }
+
+  /** Names and times are checked first, then the ids resolved in one batch: a bad record assigns nothing. */
+  async #eventManyIdentified(
+    records: Iterable<EventRecord<string | number>>,
+    write: WriteOptions,
+  ): Promise<void> {
+    const ids: Array<string | number> = [];
+    const marks: Mark[] = [];
+    const checked = new Set<unknown>();
+    forEachRecord(records, '{ name, id, at? }', (r: EventRecord<string | number>) => {
+      if (!checked.has(r.name)) {
+        validateEventName(r.name);
+        checked.add(r.name);
+      }
+      marks.push({ name: r.name, id: 0, ms: recordingTime(r.at, this.#context.options) });
+      ids.push(r.id);
+    });
+    if (marks.length === 0) return;
+    const ints = await this.#identities!.resolve(ids);
+    const batch = this.#batch();
+    for (let i = 0; i < marks.length; i++) batch.add(marks[i]!.name, ints[i]!, marks[i]!.ms);
+    await this.#context.backend.write(batch.ops(true), write);
   }
 
   #mark(name: unknown, id: unknown, at: unknown): Mark {
@@ -190,6 +258,9 @@ export class Events {
     return new BitBatch(this.#context.keys, this.#context.options.resolutions, this.#keyer);
   }
 }
+
+/** Any Events, with or without identities. */
+export type AnyEvents = Events<EventsOptions> | Events<EventsOptions & { identities: IdentityMap }>;
 
 /**
  * The bit-sets of one write, grouped per bitmap key. The hot path: events of one name within

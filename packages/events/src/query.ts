@@ -34,7 +34,7 @@ export interface QueryContext {
 }
 
 /** Buckets fetched as bitmaps per round trip in `over()`: bounds memory on huge ranges. */
-const PAGE = 32;
+export const PAGE = 32;
 
 export class EventQuery {
   readonly #context: QueryContext;

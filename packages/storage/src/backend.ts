@@ -12,6 +12,7 @@
  * cluster it may take more than one round trip.
  */
 import type { Bitmap } from './bitmap.js';
+import type { DictionaryOptions, LinkResult, ResolveIdsOptions } from './dictionary.js';
 
 /** A bitmap expression: bitwise operations over stored bitmaps, evaluated by the backend. */
 export type BitExpr =
@@ -145,5 +146,25 @@ export interface Backend {
   supports(feature: Feature): Promise<boolean>;
   /** Every logical key currently stored, sorted. For tests and tooling, not for hot paths. */
   keys(): Promise<string[]>;
+  /**
+   * Id dictionaries (see ./dictionary.ts): the integers of external ids in dictionary
+   * `dictionary` (a namespace-like name), in input order, assigning the next free integer to
+   * ids without one unless `assign` is false (they answer null). One call per shard per batch;
+   * assignment is atomic per shard. Optional so that wrappers written before dictionaries keep
+   * compiling; both built-in backends have all three methods.
+   */
+  resolveIds?(
+    dictionary: string,
+    ids: readonly string[],
+    options?: ResolveIdsOptions,
+  ): Promise<Array<number | null>>;
+  /** The ids owning the integers (null for one never handed out), in input order. */
+  lookupIds?(
+    dictionary: string,
+    ints: readonly number[],
+    options?: DictionaryOptions,
+  ): Promise<Array<string | null>>;
+  /** Link an anonymous id to a user id: idempotent, completes an interrupted link. */
+  linkIds?(dictionary: string, from: string, to: string, options?: DictionaryOptions): Promise<LinkResult>;
   close(): Promise<void>;
 }

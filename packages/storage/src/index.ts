@@ -16,6 +16,19 @@ export type {
 export { Bitmap, type BitmapParts, type BitmapResolver, CHUNK_BITS, CHUNK_BYTES } from './bitmap.js';
 export { Coalescer } from './coalesce.js';
 export {
+  DEFAULT_DICTIONARY_CONFIG,
+  type DictionaryConfig,
+  type DictionaryOptions,
+  dictionaryIntegersBelow,
+  hashId,
+  type LinkResult,
+  MAX_DICTIONARY_BUCKETS,
+  MAX_DICTIONARY_SHARDS,
+  type ResolveIdsOptions,
+  validateDictionaryId,
+  validateDictionaryName,
+} from './dictionary.js';
+export {
   BackendError,
   type BackendErrorCode,
   InvalidArgumentError,

@@ -66,7 +66,9 @@ describe('a lookup spanning several read calls, racing a collapse', () => {
       await writes.trackMany(records);
       // Warm up the reader (server facts, script cache) so the hook lands between read calls.
       await reads.lookupDaily({ start: day(0), end: day(1) });
-      afterNextCall(() => writes.collapse({ date: day(DAYS), maxPeriods: DAYS }));
+      afterNextCall(async () => {
+        await writes.collapse({ date: day(DAYS), maxPeriods: DAYS });
+      });
       const rows = await reads.lookupDaily({ start: day(0), end: day(DAYS) });
       const bad = rows.filter((row) => row.counts.all !== 3);
       console.log(`snapshot: rows with a wrong count: ${JSON.stringify(bad)}`);

@@ -13,8 +13,17 @@
  */
 import type { Backend, BitExpr, Feature, ReadOp, ReadResults, WriteOp, WriteOptions } from '../backend.js';
 import { Bitmap } from '../bitmap.js';
+import {
+  type DictionaryOptions,
+  type LinkResult,
+  linkIdsWith,
+  lookupIdsWith,
+  type ResolveIdsOptions,
+  resolveIdsWith,
+} from '../dictionary.js';
 import { BackendError } from '../errors.js';
 import { exprKeys, validateReadOps, validateWriteOps } from '../validate.js';
+import { MemoryDictionaries } from './dictionary.js';
 import { dryRun, sumIncrements } from './dry-run.js';
 import {
   type Entry,
@@ -44,6 +53,11 @@ export class MemoryBackend implements Backend {
   /** The clock's reading for the call in progress. */
   #now = 0;
   #closed = false;
+  readonly #dictionaries = new MemoryDictionaries({
+    begin: () => this.#begin(),
+    get: (key, kind) => this.#get(key, kind),
+    set: (key, entry) => this.#entries.set(key, entry),
+  });
 
   constructor(options: MemoryBackendOptions = {}) {
     this.#clock = options.now ?? Date.now;
@@ -96,6 +110,18 @@ export class MemoryBackend implements Backend {
     if (this.#applied.size % 1024 === 0) {
       for (const [k, until] of this.#applied) if (this.#now > until) this.#applied.delete(k);
     }
+  }
+
+  resolveIds(dictionary: string, ids: readonly string[], options?: ResolveIdsOptions) {
+    return resolveIdsWith(this.#dictionaries, dictionary, ids, options);
+  }
+
+  lookupIds(dictionary: string, ints: readonly number[], options?: DictionaryOptions) {
+    return lookupIdsWith(this.#dictionaries, dictionary, ints, options);
+  }
+
+  linkIds(dictionary: string, from: string, to: string, options?: DictionaryOptions): Promise<LinkResult> {
+    return linkIdsWith(this.#dictionaries, dictionary, from, to, options);
   }
 
   async supports(feature: Feature): Promise<boolean> {

@@ -12,6 +12,7 @@ import { createRequire } from 'node:module';
 import type { RedisOptions } from 'ioredis';
 import type { Backend, BitExpr, Feature, ReadOp, ReadResults, WriteOp, WriteOptions } from '../backend.js';
 import { Bitmap } from '../bitmap.js';
+import { linkIdsWith, lookupIdsWith, resolveIdsWith } from '../dictionary.js';
 import { BackendError, InvalidArgumentError, type PorpoiseError, UnsupportedError } from '../errors.js';
 import { encodeKeySegment, localityGroup } from '../keys.js';
 import { exprKeys, validateReadOps, validateWriteOps } from '../validate.js';
@@ -24,6 +25,7 @@ import {
   type ScriptCall,
   script,
 } from './connection.js';
+import { RedisDictionaries } from './dictionary.js';
 import { KeyLayout } from './layout.js';
 import { WRITE } from './lua/scripts.js';
 import { ReadScheduler, text } from './read-plan.js';
@@ -317,6 +319,20 @@ export class RedisBackend implements Backend {
     if (problem !== undefined) throw this.#connection.error(new Error(problem));
     return true;
   }
+
+  // Id dictionaries: see ./dictionary.ts. Refused like bitmap writes under allkeys-* eviction.
+  #dictionaries: RedisDictionaries | undefined;
+  async #dictionary(): Promise<RedisDictionaries> {
+    this.#assertOpen();
+    await this.#ready(false, false, true);
+    return (this.#dictionaries ??= new RedisDictionaries(this.#connection, this.#layout));
+  }
+  resolveIds: Required<Backend>['resolveIds'] = async (d, ids, o) =>
+    resolveIdsWith(await this.#dictionary(), d, ids, o);
+  lookupIds: Required<Backend>['lookupIds'] = async (d, ints, o) =>
+    lookupIdsWith(await this.#dictionary(), d, ints, o);
+  linkIds: Required<Backend>['linkIds'] = async (d, from, to, o) =>
+    linkIdsWith(await this.#dictionary(), d, from, to, o);
 
   async keys(): Promise<string[]> {
     this.#assertOpen();

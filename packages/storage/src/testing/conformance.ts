@@ -20,6 +20,7 @@ import { atomicSpec } from './specs/atomic.js';
 import { batchSpec } from './specs/batches.js';
 import { bitmapSpec } from './specs/bitmaps.js';
 import { counterSpec } from './specs/counters.js';
+import { dictionarySpec } from './specs/dictionary.js';
 import { expirySpec } from './specs/expiry.js';
 import { hyperLogLogSpec } from './specs/hyperloglog.js';
 import { idempotencySpec } from './specs/idempotency.js';
@@ -95,5 +96,6 @@ export function runBackendConformance(
     invalidArgumentSpec(suite);
     idempotencySpec(suite);
     sizeSpec(suite);
+    dictionarySpec(suite);
   });
 }
