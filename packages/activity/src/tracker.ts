@@ -331,7 +331,11 @@ export class ActivityTracker {
             ...catalogue,
             ...firsts,
             ...[...members].map(
-              ([key, ids]): WriteOp => ({ op: 'setBits', key, offsets: [...ids].map((id) => intOf.get(id)!) }),
+              ([key, ids]): WriteOp => ({
+                op: 'setBits',
+                key,
+                offsets: [...ids].map((id) => intOf.get(id)!),
+              }),
             ),
           ],
           write,
