@@ -1,5 +1,19 @@
 export { BackendError, InvalidArgumentError, PorpoiseError } from '@porpoise/storage';
 export { type CohortCell, type CohortOptions, type CohortRow, cohort } from './cohort.js';
-export { type EventRecord, Events, type EventsOptions, MAX_ID } from './events.js';
+export {
+  type DeleteResult,
+  type EventRecord,
+  Events,
+  type EventsOptions,
+  MAX_ID,
+  type MarkRecord,
+} from './events.js';
 export { IdSet } from './id-set.js';
-export { EventQuery } from './query.js';
+export { type BucketCount, EventQuery } from './query.js';
+export type {
+  BitmapSizes,
+  EventStats,
+  EventStatsRow,
+  SegmentStatsRow,
+  StatsOptions,
+} from './stats.js';
