@@ -2,8 +2,10 @@ import {
   type Backend,
   type BatchOptions,
   batchWriteOptions,
+  type Duration,
   MAX_QUERY_LEAVES,
   mapRecords,
+  parseDuration,
   type ReadOp,
   stringId,
   validateBackend,
@@ -39,6 +41,13 @@ export interface ActivityTrackerOptions {
   mode?: ActivityMode;
   /** The clock for calls without a date. Default: the system clock. */
   now?: () => Date;
+  /**
+   * Per period type, how long raw ids (the sets or HyperLogLogs `collapse` counts) are kept
+   * after their period ends: `{ daily: '40d', monthly: '400d' }`. Each raw key gets an expiry on
+   * its first write per process. Collapsed counts are kept forever; keep raw data longer than it
+   * takes your collapse job to reach a period. Default: kept until collapsed.
+   */
+  retention?: Partial<Record<Period, Duration>>;
 }
 
 export interface TrackArgs {
@@ -152,6 +161,10 @@ export class ActivityTracker {
   readonly #knownBuckets = new Set<string>();
   /** Per period type, the earliest instance start this process has recorded as tracked. */
   readonly #firstKnown = new Map<Period, number>();
+  /** Per period type, how long raw ids are kept after the period ends (ms). */
+  readonly #retention = new Map<Period, number>();
+  /** Raw keys this process has given their expiry. */
+  readonly #expiring = new Set<string>();
 
   constructor(backend: Backend, options: ActivityTrackerOptions = {}) {
     validateBackend(backend);
@@ -174,6 +187,16 @@ export class ActivityTracker {
     if (typeof this.#now !== 'function') {
       throw new InvalidArgumentError('now', this.#now, 'must be a function returning a Date');
     }
+    this.#resolveRetention(options.retention);
+  }
+
+  /**
+   * The buckets ever tracked (or collapsed) by any process of this tracker, sorted by code
+   * unit: the catalogue kept at write time, one read.
+   */
+  async buckets(): Promise<string[]> {
+    const { buckets } = await this.#readCatalogue();
+    return [...buckets].sort();
   }
 
   get mode(): ActivityMode {
@@ -220,30 +243,36 @@ export class ActivityTracker {
     const groups = periods.map((period) => groupOf(period, this.#keyer.key(ms, unitOf(period))));
     const catalogue = this.#catalogueOps(replacing ? [bucket, oldBucket] : [bucket]);
     const firsts = this.#firstOps(periods.map((period) => [period, ms] as const));
+    const expiry = this.#expiryOps(
+      periods.map((period, i) => [period, this.#keys.raw(bucket, groups[i]!), ms] as const),
+    );
     if (!replacing) {
+      const adds = groups
+        .map((group) => this.#add(group, bucket, [id]))
+        .filter((op) => !expiry.expired.has(op.key));
       await this.#learning(catalogue, () =>
-        this.#backend.write([
-          ...catalogue,
-          ...firsts,
-          ...groups.map((group) => this.#add(group, bucket, [id])),
-        ]),
+        this.#backend.write([...catalogue, ...firsts, ...adds, ...expiry.ops]),
       );
+      expiry.commit();
       return;
     }
     if (catalogue.length + firsts.length > 0) {
       await this.#learning(catalogue, () => this.#backend.write([...catalogue, ...firsts]));
     }
     await Promise.all(
-      groups.map((group) =>
-        this.#backend.write(
+      groups.map((group) => {
+        const add = this.#add(group, bucket, [id]);
+        const expire = expiry.ops.filter((op) => op.op === 'expire' && op.key === add.key);
+        return this.#backend.write(
           [
             { op: 'setRemove', key: this.#keys.raw(oldBucket, group), members: [oldId] },
-            this.#add(group, bucket, [id]),
+            ...(expiry.expired.has(add.key) ? [] : [add, ...expire]),
           ],
           { atomic: true },
-        ),
-      ),
+        );
+      }),
     );
+    expiry.commit();
   }
 
   /**
@@ -258,6 +287,7 @@ export class ActivityTracker {
     const members = new Map<string, Set<string>>();
     const buckets = new Set<string>();
     const earliest = new Map<Period, number>();
+    const rawKeys: Array<readonly [Period, string, number]> = [];
     mapRecords(
       records,
       '{ id, bucket?, date?, periods? }',
@@ -274,7 +304,10 @@ export class ActivityTracker {
           if (!(ms >= (earliest.get(period) ?? Number.POSITIVE_INFINITY))) earliest.set(period, ms);
           const key = this.#keys.raw(bucket, groupOf(period, this.#keyer.key(ms, unitOf(period))));
           let set = members.get(key);
-          if (!set) members.set(key, (set = new Set()));
+          if (!set) {
+            members.set(key, (set = new Set()));
+            rawKeys.push([period, key, ms]);
+          }
           set.add(id);
         }
       },
@@ -283,12 +316,13 @@ export class ActivityTracker {
     const op: 'setAdd' | 'hllAdd' = this.#mode === 'exact' ? 'setAdd' : 'hllAdd';
     const catalogue = this.#catalogueOps([...buckets]);
     const firsts = this.#firstOps([...earliest]);
+    const expiry = this.#expiryOps(rawKeys);
+    const adds: WriteOp[] = [];
+    for (const [key, ids] of members) if (!expiry.expired.has(key)) adds.push({ op, key, members: [...ids] });
     await this.#learning(catalogue, () =>
-      this.#backend.write(
-        [...catalogue, ...firsts, ...[...members].map(([key, ids]) => ({ op, key, members: [...ids] }))],
-        write,
-      ),
+      this.#backend.write([...catalogue, ...firsts, ...adds, ...expiry.ops], write),
     );
+    expiry.commit();
   }
 
   trackDaily(args: Omit<TrackArgs, 'periods'>): Promise<void> {
@@ -693,9 +727,67 @@ export class ActivityTracker {
     return { aggregates, unknown };
   }
 
-  #add(group: string, bucket: string, ids: string[]): WriteOp {
+  #add(group: string, bucket: string, ids: string[]): WriteOp & { key: string } {
     const key = this.#keys.raw(bucket, group);
     return this.#mode === 'exact' ? { op: 'setAdd', key, members: ids } : { op: 'hllAdd', key, members: ids };
+  }
+
+  #resolveRetention(value: unknown): void {
+    if (value === undefined) return;
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      throw new InvalidArgumentError(
+        'retention',
+        value,
+        "must be an object of durations per period, e.g. { daily: '40d' }",
+      );
+    }
+    for (const [period, duration] of Object.entries(value)) {
+      validatePeriod(period, 'retention');
+      if (!this.#periods.includes(period)) {
+        throw new InvalidArgumentError(
+          `retention.${period}`,
+          duration,
+          `is for a period that is not tracked (tracked: ${this.#periods.join(', ')})`,
+        );
+      }
+      if (duration === undefined) continue;
+      this.#retention.set(period, parseDuration(duration, `retention.${period}`));
+    }
+  }
+
+  /**
+   * The expiries of raw keys this process has not given one yet (once the write succeeded:
+   * `commit`), and the keys whose period is already past its retention (left out of the write).
+   */
+  #expiryOps(raw: ReadonlyArray<readonly [Period, string, number]>): {
+    ops: WriteOp[];
+    expired: ReadonlySet<string>;
+    commit: () => void;
+  } {
+    const ops: WriteOp[] = [];
+    const expired = new Set<string>();
+    if (this.#retention.size === 0) return { ops, expired, commit: () => {} };
+    const now = this.#nowMs();
+    const learnt: string[] = [];
+    for (const [period, key, ms] of raw) {
+      const keep = this.#retention.get(period);
+      if (keep === undefined || this.#expiring.has(key)) continue;
+      const seconds = Math.ceil((instanceAt(period, ms, this.#zone).endMs + keep - now) / 1000);
+      if (seconds <= 0) {
+        expired.add(key);
+        continue;
+      }
+      ops.push({ op: 'expire', key, seconds });
+      learnt.push(key);
+    }
+    return {
+      ops,
+      expired,
+      commit: () => {
+        if (this.#expiring.size + learnt.length > 100_000) this.#expiring.clear();
+        for (const key of learnt) this.#expiring.add(key);
+      },
+    };
   }
 
   #choosePeriods(value: unknown): Period[] {
