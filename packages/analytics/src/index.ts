@@ -7,8 +7,27 @@ export {
   type Period,
   type TrackArgs,
 } from '@porpoise/activity';
-export { CounterQuery, CounterSnapshot, Counters, type CountRecord } from '@porpoise/counters';
-export { type CohortOptions, type CohortRow, cohort, EventQuery, Events, IdSet } from '@porpoise/events';
+export {
+  CounterQuery,
+  CounterSnapshot,
+  type CounterStatsRow,
+  Counters,
+  type CountRecord,
+} from '@porpoise/counters';
+export {
+  type BucketCount,
+  type CohortOptions,
+  type CohortRow,
+  cohort,
+  type DeleteResult,
+  EventQuery,
+  type EventStats,
+  type EventStatsRow,
+  Events,
+  IdSet,
+  type MarkRecord,
+  type SegmentStatsRow,
+} from '@porpoise/events';
 export {
   type Backend,
   BackendError,
@@ -16,6 +35,7 @@ export {
   MemoryBackend,
   PorpoiseError,
   RedisBackend,
+  type RetentionOptions,
   UnsupportedError,
 } from '@porpoise/storage';
 export {
