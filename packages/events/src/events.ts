@@ -292,12 +292,16 @@ export class Events {
   async deleteSegment(name: string): Promise<DeleteResult> {
     validateName(name, 'name');
     const { backend, keys } = this.#context;
+    const [exists, listed] = await backend.read([
+      { op: 'exists', key: keys.segment(name) },
+      { op: 'setHas', key: keys.segments, member: name },
+    ] as const);
     await backend.write([
       { op: 'delete', keys: [keys.segment(name)] },
       { op: 'setRemove', key: keys.segments, members: [name] },
     ]);
     this.#segments.delete(name);
-    return { keys: 1, names: 1 };
+    return { keys: exists ? 1 : 0, names: listed ? 1 : 0 };
   }
 
   /**
