@@ -12,6 +12,7 @@ import {
   type ListOptions,
   listRecorded,
   mapRecords,
+  pruneRecorded,
   type RegistryLayout,
   type ResolvedSeriesOptions,
   recordedBuckets,
@@ -191,6 +192,18 @@ export class Counters {
     const keys = await deleteRecorded(this.#backend, this.#layout, names, onProgress, [this.#layout.names]);
     this.#registry.forget();
     return { keys, names: names.length };
+  }
+
+  /**
+   * Drop from the catalogue the buckets whose hashes have expired (retention), so it does not
+   * grow forever; a tooling job to run now and then. Resolves to the entries removed.
+   */
+  async prune(options?: DeleteOptions): Promise<number> {
+    const onProgress = deleteProgress(options);
+    const [names] = await this.#backend.read([{ op: 'setMembers', keys: [this.#layout.names] }] as const);
+    const removed = await pruneRecorded(this.#backend, this.#layout, names, onProgress);
+    this.#registry.forget();
+    return removed;
   }
 
   /** Per counter key and resolution: hashes, fields, bytes, and what the retention will free. */

@@ -30,6 +30,22 @@ describe('retention against a pinned clock (memory)', () => {
     expect((await counters.get('plays').sum(counters.range('day', 0, 1))).total).toBe(5);
   });
 
+  it('prune() drops expired hashes from the catalogue', async () => {
+    let clock = NOW.getTime();
+    const counters = new Counters(new MemoryBackend({ now: () => clock }), {
+      now: () => new Date(clock),
+      retention: { hour: '1h' },
+    });
+    await counters.count('plays', 'a', 1, hour(11));
+    clock = Date.UTC(2026, 10, 24, 13, 0, 0, 1);
+    expect(await counters.prune()).toBe(1);
+    expect((await counters.stats()).map((r) => [r.unit, r.listed])).toEqual([
+      ['day', 1],
+      ['week', 1],
+      ['month', 1],
+    ]);
+  });
+
   it('refuses bad retention', () => {
     const backend = new MemoryBackend();
     expect(() => new Counters(backend, { retention: { day: 'forever' } })).toThrow(InvalidArgumentError);

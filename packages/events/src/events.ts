@@ -9,6 +9,7 @@ import {
   forEachRecord,
   type ListOptions,
   listRecorded,
+  pruneRecorded,
   recordingTime,
   resolveSeriesOptions,
   type SeriesOptions,
@@ -321,6 +322,19 @@ export class Events {
     this.#registry.forget();
     this.#segments.clear();
     return { keys: deleted + segments.length, names: names.length + segments.length };
+  }
+
+  /**
+   * Drop from the catalogue the buckets whose keys have expired (retention), so it does not
+   * grow forever; a tooling job to run now and then. Resolves to the entries removed.
+   */
+  async prune(options?: DeleteOptions): Promise<number> {
+    const onProgress = deleteProgress(options);
+    const { backend, keys } = this.#context;
+    const [names] = await backend.read([{ op: 'setMembers', keys: [keys.names] }] as const);
+    const removed = await pruneRecorded(backend, keys, names, onProgress);
+    this.#registry.forget();
+    return removed;
   }
 
   /**

@@ -58,6 +58,19 @@ describe('retention against a pinned clock (memory)', () => {
     expect(await backend.keys()).toContain('events:e:active:week:2026W47');
   });
 
+  it('prune() drops expired buckets from the catalogue, keeps live ones', async () => {
+    await events.event('active', 1, at(24, 11));
+    await events.event('active', 2, at(24, 12));
+    clock = Date.UTC(2026, 10, 24, 14, 0, 0, 1);
+    const progress: number[] = [];
+    expect(await events.prune({ onProgress: (done) => progress.push(done) })).toBe(1);
+    expect(progress).toEqual([5]);
+    const hour = (await events.stats()).events.find((row) => row.unit === 'hour')!;
+    expect([hour.listed, hour.keys]).toEqual([1, 1]);
+    expect(await events.prune()).toBe(0);
+    expect(await events.names()).toEqual(['active']);
+  });
+
   it('bad retention is an InvalidArgumentError naming the unit', () => {
     expect(() => new Events(backend, { retention: { hour: '5x' } })).toThrow(/retention\.hour/);
     expect(() => new Events(backend, { retention: { hour: '0d' } })).toThrow(InvalidArgumentError);

@@ -56,6 +56,7 @@ export {
   deleteRecorded,
   type ListOptions,
   listRecorded,
+  pruneRecorded,
   type RecordedBucket,
   type RegistryLayout,
   type RegistryPlan,

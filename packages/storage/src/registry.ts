@@ -226,3 +226,46 @@ export async function deleteRecorded(
   if (keys.length === 0) onProgress?.(0, 0);
   return keys.length;
 }
+
+/** Keys checked per read by `pruneRecorded`. */
+const PRUNE_PAGE = 500;
+
+/**
+ * Remove from the registry the buckets whose key no longer exists (expired by retention, or
+ * lost), so the per-name sets do not grow forever under retention. Safe while recording runs
+ * under the same retention: an expired bucket is never written again (data past its retention
+ * is not stored). Resolves to the number of entries removed.
+ */
+export async function pruneRecorded(
+  backend: Backend,
+  layout: RegistryLayout,
+  names: readonly string[],
+  onProgress?: DeleteProgress,
+): Promise<number> {
+  const perName = await recordedBuckets(backend, layout, names);
+  const all = perName.flatMap((buckets, i) => buckets.map((bucket) => ({ name: names[i]!, ...bucket })));
+  let removed = 0;
+  for (let at = 0; at < all.length; at += PRUNE_PAGE) {
+    const page = all.slice(at, at + PRUNE_PAGE);
+    const exists = await backend.read(page.map(({ key }) => ({ op: 'exists' as const, key })));
+    const gone = new Map<string, string[]>();
+    page.forEach(({ name, unit, bucket }, i) => {
+      if (exists[i] === true) return;
+      let members = gone.get(name);
+      if (!members) gone.set(name, (members = []));
+      members.push(`${unit}:${bucket}`);
+    });
+    if (gone.size > 0) {
+      await backend.write(
+        [...gone].map(([name, members]) => ({
+          op: 'setRemove' as const,
+          key: layout.bucketsOf(name),
+          members,
+        })),
+      );
+      for (const members of gone.values()) removed += members.length;
+    }
+    onProgress?.(Math.min(at + PRUNE_PAGE, all.length), all.length);
+  }
+  return removed;
+}
