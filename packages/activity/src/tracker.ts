@@ -3,8 +3,10 @@ import {
   type BatchOptions,
   batchWriteOptions,
   bit,
+  type Duration,
   MAX_QUERY_LEAVES,
   mapRecords,
+  parseDuration,
   type ReadOp,
   stringId,
   validateBackend,
@@ -55,6 +57,13 @@ export interface ActivityTrackerOptions {
   identities?: ActivityIdentities;
   /** The clock for calls without a date. Default: the system clock. */
   now?: () => Date;
+  /**
+   * Per period type, how long raw ids (the sets or HyperLogLogs `collapse` counts) are kept
+   * after their period ends: `{ daily: '40d', monthly: '400d' }`. Each raw key gets an expiry on
+   * its first write per process. Collapsed counts are kept forever; keep raw data longer than it
+   * takes your collapse job to reach a period. Default: kept until collapsed.
+   */
+  retention?: Partial<Record<Period, Duration>>;
 }
 
 export interface TrackArgs {
@@ -169,6 +178,10 @@ export class ActivityTracker {
   /** Per period type, the earliest instance start this process has recorded as tracked. */
   readonly #firstKnown = new Map<Period, number>();
   readonly #identities: ActivityIdentities | undefined;
+  /** Per period type, how long raw ids are kept after the period ends (ms). */
+  readonly #retention = new Map<Period, number>();
+  /** Raw keys this process has given their expiry. */
+  readonly #expiring = new Set<string>();
 
   constructor(backend: Backend, options: ActivityTrackerOptions = {}) {
     validateBackend(backend);
@@ -206,6 +219,16 @@ export class ActivityTracker {
     if (typeof this.#now !== 'function') {
       throw new InvalidArgumentError('now', this.#now, 'must be a function returning a Date');
     }
+    this.#resolveRetention(options.retention);
+  }
+
+  /**
+   * The buckets ever tracked (or collapsed) by any process of this tracker, sorted by code
+   * unit: the catalogue kept at write time, one read.
+   */
+  async buckets(): Promise<string[]> {
+    const { buckets } = await this.#readCatalogue();
+    return [...buckets].sort();
   }
 
   get mode(): ActivityMode {
@@ -252,37 +275,45 @@ export class ActivityTracker {
     const groups = periods.map((period) => groupOf(period, this.#keyer.key(ms, unitOf(period))));
     const catalogue = this.#catalogueOps(replacing ? [bucket, oldBucket] : [bucket]);
     const firsts = this.#firstOps(periods.map((period) => [period, ms] as const));
+    const expiry = this.#expiryOps(
+      periods.map((period, i) => [period, this.#keys.raw(bucket, groups[i]!), ms] as const),
+    );
     if (this.#mode === 'bitmap') {
       if (catalogue.length + firsts.length > 0) {
         await this.#learning(catalogue, () => this.#backend.write([...catalogue, ...firsts]));
       }
       await this.#trackBits(groups, bucket, id, replacing ? { id: oldId, bucket: oldBucket } : null);
+      if (expiry.ops.length > 0) await this.#backend.write(expiry.ops);
+      expiry.commit();
       return;
     }
     if (!replacing) {
+      const adds = groups
+        .map((group) => this.#add(group, bucket, [id]))
+        .filter((op) => !expiry.expired.has(op.key));
       await this.#learning(catalogue, () =>
-        this.#backend.write([
-          ...catalogue,
-          ...firsts,
-          ...groups.map((group) => this.#add(group, bucket, [id])),
-        ]),
+        this.#backend.write([...catalogue, ...firsts, ...adds, ...expiry.ops]),
       );
+      expiry.commit();
       return;
     }
     if (catalogue.length + firsts.length > 0) {
       await this.#learning(catalogue, () => this.#backend.write([...catalogue, ...firsts]));
     }
     await Promise.all(
-      groups.map((group) =>
-        this.#backend.write(
+      groups.map((group) => {
+        const add = this.#add(group, bucket, [id]);
+        const expire = expiry.ops.filter((op) => op.op === 'expire' && op.key === add.key);
+        return this.#backend.write(
           [
             { op: 'setRemove', key: this.#keys.raw(oldBucket, group), members: [oldId] },
-            this.#add(group, bucket, [id]),
+            ...(expiry.expired.has(add.key) ? [] : [add, ...expire]),
           ],
           { atomic: true },
-        ),
-      ),
+        );
+      }),
     );
+    expiry.commit();
   }
 
   /**
@@ -297,6 +328,7 @@ export class ActivityTracker {
     const members = new Map<string, Set<string>>();
     const buckets = new Set<string>();
     const earliest = new Map<Period, number>();
+    const rawKeys: Array<readonly [Period, string, number]> = [];
     mapRecords(
       records,
       '{ id, bucket?, date?, periods? }',
@@ -313,7 +345,10 @@ export class ActivityTracker {
           if (!(ms >= (earliest.get(period) ?? Number.POSITIVE_INFINITY))) earliest.set(period, ms);
           const key = this.#keys.raw(bucket, groupOf(period, this.#keyer.key(ms, unitOf(period))));
           let set = members.get(key);
-          if (!set) members.set(key, (set = new Set()));
+          if (!set) {
+            members.set(key, (set = new Set()));
+            rawKeys.push([period, key, ms]);
+          }
           set.add(id);
         }
       },
@@ -321,35 +356,29 @@ export class ActivityTracker {
     if (members.size === 0) return;
     const catalogue = this.#catalogueOps([...buckets]);
     const firsts = this.#firstOps([...earliest]);
+    const expiry = this.#expiryOps(rawKeys);
     if (this.#mode === 'bitmap') {
       const distinct = [...new Set([...members.values()].flatMap((ids) => [...ids]))];
       const ints = await this.#identities!.resolve(distinct);
       const intOf = new Map(distinct.map((id, i) => [id, ints[i]!]));
+      const bits: WriteOp[] = [];
+      for (const [key, ids] of members) {
+        if (!expiry.expired.has(key))
+          bits.push({ op: 'setBits', key, offsets: [...ids].map((id) => intOf.get(id)!) });
+      }
       await this.#learning(catalogue, () =>
-        this.#backend.write(
-          [
-            ...catalogue,
-            ...firsts,
-            ...[...members].map(
-              ([key, ids]): WriteOp => ({
-                op: 'setBits',
-                key,
-                offsets: [...ids].map((id) => intOf.get(id)!),
-              }),
-            ),
-          ],
-          write,
-        ),
+        this.#backend.write([...catalogue, ...firsts, ...bits, ...expiry.ops], write),
       );
+      expiry.commit();
       return;
     }
     const op: 'setAdd' | 'hllAdd' = this.#mode === 'exact' ? 'setAdd' : 'hllAdd';
+    const adds: WriteOp[] = [];
+    for (const [key, ids] of members) if (!expiry.expired.has(key)) adds.push({ op, key, members: [...ids] });
     await this.#learning(catalogue, () =>
-      this.#backend.write(
-        [...catalogue, ...firsts, ...[...members].map(([key, ids]) => ({ op, key, members: [...ids] }))],
-        write,
-      ),
+      this.#backend.write([...catalogue, ...firsts, ...adds, ...expiry.ops], write),
     );
+    expiry.commit();
   }
 
   trackDaily(args: Omit<TrackArgs, 'periods'>): Promise<void> {
@@ -827,9 +856,67 @@ export class ActivityTracker {
     return this.#backend.write(ops, { atomic: true, unlessExists: marker });
   }
 
-  #add(group: string, bucket: string, ids: string[]): WriteOp {
+  #add(group: string, bucket: string, ids: string[]): WriteOp & { key: string } {
     const key = this.#keys.raw(bucket, group);
     return this.#mode === 'exact' ? { op: 'setAdd', key, members: ids } : { op: 'hllAdd', key, members: ids };
+  }
+
+  #resolveRetention(value: unknown): void {
+    if (value === undefined) return;
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      throw new InvalidArgumentError(
+        'retention',
+        value,
+        "must be an object of durations per period, e.g. { daily: '40d' }",
+      );
+    }
+    for (const [period, duration] of Object.entries(value)) {
+      validatePeriod(period, 'retention');
+      if (!this.#periods.includes(period)) {
+        throw new InvalidArgumentError(
+          `retention.${period}`,
+          duration,
+          `is for a period that is not tracked (tracked: ${this.#periods.join(', ')})`,
+        );
+      }
+      if (duration === undefined) continue;
+      this.#retention.set(period, parseDuration(duration, `retention.${period}`));
+    }
+  }
+
+  /**
+   * The expiries of raw keys this process has not given one yet (once the write succeeded:
+   * `commit`), and the keys whose period is already past its retention (left out of the write).
+   */
+  #expiryOps(raw: ReadonlyArray<readonly [Period, string, number]>): {
+    ops: WriteOp[];
+    expired: ReadonlySet<string>;
+    commit: () => void;
+  } {
+    const ops: WriteOp[] = [];
+    const expired = new Set<string>();
+    if (this.#retention.size === 0) return { ops, expired, commit: () => {} };
+    const now = this.#nowMs();
+    const learnt: string[] = [];
+    for (const [period, key, ms] of raw) {
+      const keep = this.#retention.get(period);
+      if (keep === undefined || this.#expiring.has(key)) continue;
+      const seconds = Math.ceil((instanceAt(period, ms, this.#zone).endMs + keep - now) / 1000);
+      if (seconds <= 0) {
+        expired.add(key);
+        continue;
+      }
+      ops.push({ op: 'expire', key, seconds });
+      learnt.push(key);
+    }
+    return {
+      ops,
+      expired,
+      commit: () => {
+        if (this.#expiring.size + learnt.length > 100_000) this.#expiring.clear();
+        for (const key of learnt) this.#expiring.add(key);
+      },
+    };
   }
 
   #choosePeriods(value: unknown): Period[] {

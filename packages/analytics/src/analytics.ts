@@ -1,23 +1,36 @@
 import { ActivityTracker, type ActivityTrackerOptions } from '@porpoise/activity';
-import { type CounterQuery, Counters, type CountersOptions, type CountRecord } from '@porpoise/counters';
+import {
+  type CounterQuery,
+  type CounterStatsRow,
+  Counters,
+  type CountersOptions,
+  type CountRecord,
+} from '@porpoise/counters';
 import {
   type AnyEvents,
   type CohortOptions,
   type CohortRow,
   cohort,
+  type DeleteResult,
   type EventId,
+  type EventQuery,
   type EventRecord,
+  type EventStats,
   Events,
   type EventsOptions,
   type IdentityMap,
+  type MarkRecord,
   type QueryOf,
 } from '@porpoise/events';
 import { Identities } from '@porpoise/identity';
 import {
   type Backend,
   type BatchOptions,
+  type DeleteOptions,
   InvalidArgumentError,
+  type ListOptions,
   MemoryBackend,
+  type RetentionOptions,
   validateBackend,
 } from '@porpoise/storage';
 import type { Instant, TimeInput, TimeRange, Unit, WeekStart } from '@porpoise/timerange';
@@ -31,6 +44,11 @@ export interface AnalyticsOptions {
   resolutions?: Unit[];
   /** The clock for calls without a time. Default: the system clock. */
   now?: () => Date;
+  /**
+   * Per unit, how long events' and counters' buckets are kept after they end, e.g.
+   * `{ hour: '35d', day: '400d' }`. Every unit named must be recorded.
+   */
+  retention?: RetentionOptions;
   /** Options for the events alone; they win over the shared ones above. */
   events?: EventsOptions;
   /** Options for the counters alone; they win over the shared ones above. */
@@ -94,6 +112,7 @@ export class Analytics<O extends AnalyticsOptions = AnalyticsOptions> {
       weekStart: options.weekStart,
       resolutions: options.resolutions,
       now: options.now,
+      retention: options.retention,
     });
     const eventOptions = section(options.events, 'options.events');
     const counterOptions = section(options.counters, 'options.counters');
@@ -146,6 +165,55 @@ export class Analytics<O extends AnalyticsOptions = AnalyticsOptions> {
 
   /** A query over one counter key: `over(range)` or `sum(range)`. */
   readonly counters = (key: string): CounterQuery => this.counterStore.get(key);
+
+  /** Give `id` a time-less property (a segment such as 'plan:pro'). */
+  readonly mark = (name: string, id: number): Promise<void> => this.eventStore.mark(name, id);
+
+  /** Mark many (segment, id) pairs in one write. */
+  readonly markMany = (records: Iterable<MarkRecord>): Promise<void> => this.eventStore.markMany(records);
+
+  /** Take a segment away from `id`. */
+  readonly unmark = (name: string, id: number): Promise<void> => this.eventStore.unmark(name, id);
+
+  /** A query over a segment, combinable with any event query (applied to every bucket). */
+  readonly segment = (name: string): EventQuery => this.eventStore.segment(name);
+
+  /** A literal list of ids as a query operand. */
+  readonly ids = (ids: Iterable<number>): EventQuery => this.eventStore.ids(ids);
+
+  /** The event names recorded, sorted (optionally only those starting with `prefix`). */
+  readonly names = (options?: ListOptions): Promise<string[]> => this.eventStore.names(options);
+
+  /** The segment names marked, sorted. */
+  readonly segments = (options?: ListOptions): Promise<string[]> => this.eventStore.segments(options);
+
+  /** The counter keys counted, sorted (optionally only those starting with `prefix`). */
+  readonly counterKeys = (options?: ListOptions): Promise<string[]> => this.counterStore.keys(options);
+
+  /** The activity buckets ever tracked, sorted. */
+  readonly buckets = (): Promise<string[]> => this.activity.buckets();
+
+  /** Delete every bucket of event `name`, in bounded batches. */
+  readonly deleteEvent = (name: string, options?: DeleteOptions): Promise<DeleteResult> =>
+    this.eventStore.delete(name, options);
+
+  /** Delete every bucket of counter `key`, in bounded batches. */
+  readonly deleteCounter = (key: string, options?: DeleteOptions): Promise<DeleteResult> =>
+    this.counterStore.delete(key, options);
+
+  /** Delete every event, segment and counter of this instance's namespaces (activity is kept). */
+  readonly deleteAll = async (
+    options?: DeleteOptions,
+  ): Promise<{ events: DeleteResult; counters: DeleteResult }> => ({
+    events: await this.eventStore.deleteAll(options),
+    counters: await this.counterStore.deleteAll(options),
+  });
+
+  /** What the events and counters hold, per name and resolution. */
+  readonly stats = async (): Promise<{ events: EventStats; counters: CounterStatsRow[] }> => ({
+    events: await this.eventStore.stats(),
+    counters: await this.counterStore.stats(),
+  });
 
   /** The retention table of `@porpoise/events`' `cohort`, for queries made by this instance. */
   readonly cohort = (options: CohortOptions): Promise<CohortRow[]> =>

@@ -7,17 +7,29 @@ export {
   type Period,
   type TrackArgs,
 } from '@porpoise/activity';
-export { CounterQuery, CounterSnapshot, Counters, type CountRecord } from '@porpoise/counters';
 export {
+  CounterQuery,
+  CounterSnapshot,
+  type CounterStatsRow,
+  Counters,
+  type CountRecord,
+} from '@porpoise/counters';
+export {
+  type BucketCount,
   type CohortOptions,
   type CohortRow,
   cohort,
+  type DeleteResult,
   EventQuery,
+  type EventStats,
+  type EventStatsRow,
   Events,
   ExternalIdSet,
   IdentifiedQuery,
   type IdentityMap,
   IdSet,
+  type MarkRecord,
+  type SegmentStatsRow,
 } from '@porpoise/events';
 export { type ExternalId, Identities, type IdentitiesOptions, type LinkResult } from '@porpoise/identity';
 export {
@@ -27,6 +39,7 @@ export {
   MemoryBackend,
   PorpoiseError,
   RedisBackend,
+  type RetentionOptions,
   UnsupportedError,
 } from '@porpoise/storage';
 export {

@@ -3,9 +3,12 @@ import { Command } from 'commander';
 import { type CollapseFlags, collapseCommand, type LookupFlags, lookupCommand } from './commands/activity.js';
 import { type CohortFlags, cohortCommand } from './commands/cohort.js';
 import { type CountersFlags, countersCommand } from './commands/counters.js';
+import { type DeleteFlags, deleteCommand } from './commands/delete.js';
 import { type DemoFlags, demoCommand } from './commands/demo.js';
 import { type EventStep, type EventsFlags, eventsCommand, type StepOp } from './commands/events.js';
+import { type NamesFlags, namesCommand } from './commands/names.js';
 import { type ReportFlags, reportCommand } from './commands/report.js';
+import { type StatsFlags, statsCommand } from './commands/stats.js';
 import { UsageError } from './errors.js';
 import type { Io } from './io.js';
 import { isTerminal } from './terminal.js';
@@ -86,14 +89,26 @@ export function buildProgram(io: Io): Command {
     program
       .command('events')
       .description(
-        'ids per bucket of an event, or of an expression over events folded left in the order given',
+        'ids per bucket of an event, or of an expression over events folded left in the order given; an operand name@<range> (active@month:-1) is that event over the whole range',
       )
       .argument('<name>', 'the event, e.g. active')
       .option('--and <name>', 'AND another event (repeatable)', step('and'))
       .option('--or <name>', 'OR another event (repeatable)', step('or'))
       .option('--xor <name>', 'XOR another event (repeatable)', step('xor'))
       .option('--not <name>', 'AND NOT another event (repeatable)', step('not'))
+      .option(
+        '--segment <name>',
+        'AND a segment, a property with no time, e.g. plan:pro (repeatable)',
+        (name: string) => {
+          steps.push({ op: 'and', name, segment: true });
+          return steps;
+        },
+      )
       .option('--range <range>', 'the buckets, e.g. day:-14 or hour:-24..0 (default day:-14)')
+      .option(
+        '--during <range>',
+        'answer the whole expression once over this range (the ids in any of its buckets), instead of per bucket',
+      )
       .option('--ids', 'list the ids of each bucket (at most --limit each)')
       .option('--limit <n>', 'ids listed per bucket with --ids (default 20)')
       .option('--id <n>', 'show whether this id is in each bucket')
@@ -194,6 +209,38 @@ export function buildProgram(io: Io): Command {
       .option('--top <n>', 'counter ids listed (default 10)')
       .option('--mode <mode>', 'how the tracker stored ids: exact or approximate (default exact)')
       .action((flags: ReportFlags) => reportCommand(flags, io)),
+  );
+
+  common(
+    program
+      .command('names')
+      .description('what has been recorded: event names, segments, counter keys and activity buckets, sorted')
+      .option('--name-prefix <text>', 'only names starting with this text')
+      .action((flags: NamesFlags) => namesCommand(flags, io)),
+  );
+
+  common(
+    program
+      .command('stats')
+      .description(
+        'per event, segment and counter and resolution: keys, bytes, ids, the largest id, and what retention will free',
+      )
+      .action((flags: StatsFlags) => statsCommand(flags, io)),
+  );
+
+  common(
+    program
+      .command('delete')
+      .description(
+        'delete every key of an event, a segment or a counter (all resolutions and buckets), or everything under the prefix',
+      )
+      .option('--event <name>', 'an event (repeatable)', collect)
+      .option('--segment <name>', 'a segment (repeatable)', collect)
+      .option('--counter <key>', 'a counter key (repeatable)', collect)
+      .option('--all', 'every event, segment and counter under the prefix (activity data is kept)')
+      .option('--yes', 'really delete: without it, nothing is deleted and the command says what would be')
+      .action((flags: DeleteFlags) => deleteCommand(flags, io)),
+    { demo: true },
   );
 
   return program;

@@ -41,7 +41,12 @@ describe('porpoise events (memory, --demo)', () => {
       .counts(dayrange(-10, -3, lib.at));
     expect(out.expression).toBe('((login AND song:played) OR signup) AND NOT active');
     expect(out.buckets).toEqual(
-      expected.map(({ bucket, count }) => ({ key: bucket.key, start: bucket.start.toISO(), count })),
+      expected.map(({ bucket, count, recorded }) => ({
+        key: bucket.key,
+        start: bucket.start.toISO(),
+        count,
+        recorded,
+      })),
     );
     expect(expected.some((b) => b.count > 0)).toBe(true);
   });

@@ -4,10 +4,18 @@ import {
   batchWriteOptions,
   Coalescer,
   checkRange,
+  type DeleteOptions,
+  deleteProgress,
+  deleteRecorded,
   encodeKeySegment,
   keyOf,
+  type ListOptions,
+  listRecorded,
   mapRecords,
+  pruneRecorded,
+  type RegistryLayout,
   type ResolvedSeriesOptions,
+  recordedBuckets,
   recordingTime,
   resolveSeriesOptions,
   type SeriesOptions,
@@ -16,10 +24,13 @@ import {
   validateName,
   type WriteOp,
   type WriteOptions,
+  WriteRegistry,
+  type WrittenKey,
 } from '@porpoise/storage';
 import {
   type Bucket,
   BucketKeyer,
+  bucketOf,
   bucketsWithin,
   type Instant,
   InvalidArgumentError,
@@ -27,11 +38,50 @@ import {
   resolutionFor,
   type TimeInput,
   type TimeRange,
+  toEpochMs,
   type Unit,
 } from '@porpoise/timerange';
 import { CounterSnapshot } from './snapshot.js';
 
+/**
+ * Options of `Counters`: resolutions, zone, week start, prefix, clock, and `retention` (per
+ * recorded unit, how long a bucket's hash is kept after the bucket ends).
+ */
 export type CountersOptions = SeriesOptions;
+
+/** What a delete removed. */
+export interface DeleteResult {
+  /** Hashes deleted (one per counter key, resolution and bucket). */
+  keys: number;
+  /** Counter keys removed from the catalogue. */
+  names: number;
+}
+
+/** `counters.stats()`: per counter key and resolution. */
+export interface CounterStatsRow {
+  key: string;
+  unit: Unit;
+  /** Hashes that exist (listed ones that expired are not counted). */
+  keys: number;
+  /** Buckets the catalogue lists (including hashes already expired). */
+  listed: number;
+  /** Hash fields (ids) summed over the hashes. */
+  fields: number;
+  /**
+   * Bytes of the fields and their decimal values (UTF-8). What the store spends on top (hash
+   * encoding, key overhead) is not visible through the Backend interface.
+   */
+  bytes: number;
+  /** Retention of the unit in ms; null when kept forever. */
+  retention: number | null;
+  /** Hashes with an expiry and their fields and bytes: what the retention will free. */
+  expiring: { keys: number; fields: number; bytes: number };
+}
+
+export interface StatsOptions {
+  /** Called after each page of hashes is read, with hashes read so far and the total listed. */
+  onProgress?: (done: number, total: number) => void;
+}
 
 export interface CountRecord {
   key: string;
@@ -60,6 +110,8 @@ export class Counters {
   readonly #options: ResolvedSeriesOptions;
   readonly #keyer: BucketKeyer;
   readonly #coalescer: Coalescer<Increment>;
+  readonly #layout: CounterLayout;
+  readonly #registry: WriteRegistry;
 
   constructor(backend: Backend, options?: CountersOptions) {
     validateBackend(backend);
@@ -67,6 +119,13 @@ export class Counters {
     this.#options = resolveSeriesOptions(options, 'counters');
     this.#keyer = new BucketKeyer({ zone: this.#options.zone, weekStart: this.#options.weekStart });
     this.#coalescer = new Coalescer((increments) => this.#write(increments));
+    this.#layout = new CounterLayout(this.#options.prefix);
+    const calendar = { zone: this.#options.zone, weekStart: this.#options.weekStart };
+    this.#registry = new WriteRegistry(
+      this.#layout,
+      this.#options.retention,
+      (ms, unit) => bucketOf(ms, unit, calendar).endMs,
+    );
   }
 
   /** Add `by` (default 1) to `id` (default 'all') of counter `key` at `at` (default now). */
@@ -101,6 +160,112 @@ export class Counters {
     return new CounterQuery(this.#backend, this.#options, key);
   }
 
+  /**
+   * The counter keys counted in this namespace (by any process), sorted by code unit; with
+   * `prefix`, only those starting with it. Read from the catalogue kept at write time.
+   */
+  keys(options?: ListOptions): Promise<string[]> {
+    try {
+      return listRecorded(this.#backend, this.#layout.names, options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Delete every hash of counter `key` (every resolution, every bucket the catalogue lists), in
+   * batches of 500 keys per write, and its catalogue entries; `onProgress(done, total)` after
+   * each batch.
+   */
+  async delete(key: string, options?: DeleteOptions): Promise<DeleteResult> {
+    validateName(key, 'key');
+    const onProgress = deleteProgress(options);
+    const keys = await deleteRecorded(this.#backend, this.#layout, [key], onProgress);
+    this.#registry.forget();
+    return { keys, names: 1 };
+  }
+
+  /** Delete every counter of this namespace (as the catalogue lists them) and the catalogue. */
+  async deleteAll(options?: DeleteOptions): Promise<DeleteResult> {
+    const onProgress = deleteProgress(options);
+    const [names] = await this.#backend.read([{ op: 'setMembers', keys: [this.#layout.names] }] as const);
+    const keys = await deleteRecorded(this.#backend, this.#layout, names, onProgress, [this.#layout.names]);
+    this.#registry.forget();
+    return { keys, names: names.length };
+  }
+
+  /**
+   * Drop from the catalogue the buckets whose hashes have expired (retention), so it does not
+   * grow forever; a tooling job to run now and then. Resolves to the entries removed.
+   */
+  async prune(options?: DeleteOptions): Promise<number> {
+    const onProgress = deleteProgress(options);
+    const [names] = await this.#backend.read([{ op: 'setMembers', keys: [this.#layout.names] }] as const);
+    const removed = await pruneRecorded(this.#backend, this.#layout, names, onProgress);
+    this.#registry.forget();
+    return removed;
+  }
+
+  /** Per counter key and resolution: hashes, fields, bytes, and what the retention will free. */
+  async stats(options?: StatsOptions): Promise<CounterStatsRow[]> {
+    const onProgress = statsProgress(options);
+    const [names] = await this.#backend.read([{ op: 'setMembers', keys: [this.#layout.names] }] as const);
+    const perName = await recordedBuckets(this.#backend, this.#layout, names);
+    const rows = new Map<string, CounterStatsRow>();
+    const work: Array<{ row: CounterStatsRow; key: string }> = [];
+    names.forEach((name, i) => {
+      for (const { unit, key } of perName[i]!) {
+        const id = `${name}\u0000${unit}`;
+        let row = rows.get(id);
+        if (!row) {
+          row = {
+            key: name,
+            unit,
+            keys: 0,
+            listed: 0,
+            fields: 0,
+            bytes: 0,
+            retention: this.#options.retention.get(unit) ?? null,
+            expiring: { keys: 0, fields: 0, bytes: 0 },
+          };
+          rows.set(id, row);
+        }
+        row.listed++;
+        work.push({ row, key });
+      }
+    });
+    const encoder = new TextEncoder();
+    for (let at = 0; at < work.length; at += STATS_PAGE) {
+      const page = work.slice(at, at + STATS_PAGE);
+      const results = await this.#backend.read(
+        page.flatMap(({ key }) => [
+          { op: 'exists' as const, key },
+          { op: 'ttl' as const, key },
+          { op: 'hashGetAll' as const, key },
+        ]),
+      );
+      page.forEach(({ row }, i) => {
+        if (results[3 * i] !== true) return;
+        const fields = results[3 * i + 2] as Map<string, number>;
+        let bytes = 0;
+        for (const [field, value] of fields) bytes += encoder.encode(field).length + String(value).length;
+        row.keys++;
+        row.fields += fields.size;
+        row.bytes += bytes;
+        if (results[3 * i + 1] !== null) {
+          row.expiring.keys++;
+          row.expiring.fields += fields.size;
+          row.expiring.bytes += bytes;
+        }
+      });
+      onProgress?.(Math.min(at + STATS_PAGE, work.length), work.length);
+    }
+    const units = this.#options.resolutions;
+    return [...rows.values()].sort((a, b) =>
+      a.key < b.key ? -1 : a.key > b.key ? 1 : units.indexOf(a.unit) - units.indexOf(b.unit),
+    );
+  }
+
   #increment(key: unknown, id: unknown, by: unknown, at: unknown): Increment {
     validateName(key, 'key');
     const field = normaliseId(id);
@@ -113,22 +278,72 @@ export class Counters {
 
   async #write(increments: Increment[], options: WriteOptions = {}): Promise<void> {
     const perKey = new Map<string, Map<string, number>>();
+    const fresh = new Map<string, WrittenKey>();
     for (const { key, id, by, ms } of increments) {
       for (const unit of this.#options.resolutions) {
-        const hash = counterKey(this.#options.prefix, key, unit, this.#keyer.key(ms, unit));
+        const bucket = this.#keyer.key(ms, unit);
+        const hash = counterKey(this.#options.prefix, key, unit, bucket);
         let fields = perKey.get(hash);
-        if (!fields) perKey.set(hash, (fields = new Map()));
+        if (!fields) {
+          perKey.set(hash, (fields = new Map()));
+          if (!this.#registry.knows(hash)) fresh.set(hash, { key: hash, name: key, unit, bucket, ms });
+        }
         fields.set(id, (fields.get(id) ?? 0) + by);
       }
     }
+    const registry = this.#registry.plan(fresh.values(), toEpochMs(this.#options.now(), 'now'));
     const ops: WriteOp[] = [];
-    for (const [key, fields] of perKey) ops.push({ op: 'increment', key, increments: [...fields] });
+    for (const [key, fields] of perKey) {
+      if (!registry.expired.has(key)) ops.push({ op: 'increment', key, increments: [...fields] });
+    }
+    if (ops.length === 0) return;
+    ops.push(...registry.ops);
     await this.#backend.write(ops, options);
+    registry.commit();
   }
 }
 
 function counterKey(prefix: string, key: string, unit: Unit, bucketKey: string): string {
   return keyOf(prefix, 'c', encodeKeySegment(key), unit, bucketKey);
+}
+
+/** Hashes read per round trip by `stats()`. */
+const STATS_PAGE = 64;
+
+/**
+ * The catalogue of one Counters namespace:
+ *
+ *   {prefix}:meta:keys              every counter key counted (a set)
+ *   {prefix}:meta:buckets:{key}     `{unit}:{bucket}` of every bucket a key was counted in (a set)
+ */
+class CounterLayout implements RegistryLayout {
+  readonly names: string;
+  readonly #prefix: string;
+
+  constructor(prefix: string) {
+    this.#prefix = prefix;
+    this.names = keyOf(prefix, 'meta', 'keys');
+  }
+
+  bucketsOf(name: string): string {
+    return keyOf(this.#prefix, 'meta', 'buckets', encodeKeySegment(name));
+  }
+
+  dataKey(name: string, unit: Unit, bucket: string): string {
+    return counterKey(this.#prefix, name, unit, bucket);
+  }
+}
+
+function statsProgress(options: unknown): StatsOptions['onProgress'] {
+  if (options === undefined) return undefined;
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidArgumentError('options', options, 'must be an options object { onProgress? }');
+  }
+  const { onProgress } = options as StatsOptions;
+  if (onProgress !== undefined && typeof onProgress !== 'function') {
+    throw new InvalidArgumentError('onProgress', onProgress, 'must be a function (done, total) => void');
+  }
+  return onProgress;
 }
 
 export class CounterQuery {

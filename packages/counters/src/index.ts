@@ -1,3 +1,11 @@
 export { BackendError, InvalidArgumentError, PorpoiseError } from '@porpoise/storage';
-export { CounterQuery, Counters, type CountersOptions, type CountRecord } from './counters.js';
+export {
+  CounterQuery,
+  type CounterStatsRow,
+  Counters,
+  type CountersOptions,
+  type CountRecord,
+  type DeleteResult,
+  type StatsOptions,
+} from './counters.js';
 export { CounterSnapshot } from './snapshot.js';

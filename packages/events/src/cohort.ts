@@ -1,5 +1,6 @@
-import { type BitExpr, bit, checkRange } from '@porpoise/storage';
+import { bit, checkRange } from '@porpoise/storage';
 import { type Bucket, bucketOf, InvalidArgumentError, type TimeRange } from '@porpoise/timerange';
+import { evaluate, type Request } from './evaluate.js';
 import { type AnyEvents, Events } from './events.js';
 import { IdentifiedQuery } from './identified.js';
 import { EventQuery, universeOf } from './query.js';
@@ -77,20 +78,21 @@ export async function cohort(options: CohortOptions, events?: AnyEvents): Promis
   const timeline = [...buckets, ...following];
   // Cohorts past the end of the range still follow into later buckets (the triangle).
   const universe = await universeOf([who, activity], context);
-  const ops: Array<{ op: 'bitCount'; expr: BitExpr }> = [];
+  const ops: Request[] = [];
   const layout: Array<{ row: number; k: number }> = [];
   buckets.forEach((bucket, i) => {
     const members = who.expression(bucket, universe);
-    ops.push({ op: 'bitCount', expr: members });
+    ops.push({ kind: 'count', expr: members });
     layout.push({ row: i, k: 0 });
     for (let k = 1; k <= periods; k++) {
       const later = timeline[i + k];
       if (!later || later.startMs > now) break;
-      ops.push({ op: 'bitCount', expr: bit.and(members, activity.expression(later, universe)) });
+      ops.push({ kind: 'count', expr: bit.and(members, activity.expression(later, universe)) });
       layout.push({ row: i, k });
     }
   });
-  const counts = await context.backend.read(ops);
+  const literals = new Map([...who.literals(), ...activity.literals()]);
+  const counts = (await evaluate(context.backend, ops, literals)).results as number[];
   const rows: CohortRow[] = buckets.map((bucket) => ({
     bucket,
     size: 0,

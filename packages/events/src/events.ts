@@ -3,13 +3,22 @@ import {
   type BatchOptions,
   batchWriteOptions,
   Coalescer,
+  type DeleteOptions,
+  deleteProgress,
+  deleteRecorded,
   forEachRecord,
+  type ListOptions,
+  listRecorded,
+  pruneRecorded,
   recordingTime,
   resolveSeriesOptions,
   type SeriesOptions,
   validateBackend,
+  validateName,
   type WriteOp,
   type WriteOptions,
+  WriteRegistry,
+  type WrittenKey,
 } from '@porpoise/storage';
 import {
   BucketKeyer,
@@ -21,13 +30,21 @@ import {
   range,
   type TimeInput,
   type TimeRange,
+  toEpochMs,
   type Unit,
 } from '@porpoise/timerange';
 import { IdentifiedQuery, type IdentityMap } from './identified.js';
 import { EventKeys } from './keys.js';
-import { EventQuery, eventNode, type QueryContext } from './query.js';
+import { EventQuery, eventNode, idsNode, type QueryContext, segmentNode, validateQueryId } from './query.js';
+import { type EventStats, eventStats, type StatsOptions } from './stats.js';
 import { validateEventName } from './validate.js';
 
+export { MAX_ID } from './query.js';
+
+/**
+ * Options of `Events`: resolutions, zone, week start, prefix, clock, `retention` (per
+ * recorded unit, how long a bucket's keys are kept after the bucket ends), and `identities`.
+ */
 export interface EventsOptions extends SeriesOptions {
   /**
    * An id dictionary (e.g. `Identities` from `@porpoise/identity`): ids may then be strings
@@ -46,6 +63,20 @@ export type QueryOf<O extends EventsOptions> = O extends { identities: IdentityM
   ? IdentifiedQuery
   : EventQuery;
 
+/** A time-less property of an id: `{ name: 'plan:pro', id: 7 }`. */
+export interface MarkRecord {
+  name: string;
+  id: number;
+}
+
+/** What a delete removed. */
+export interface DeleteResult {
+  /** Data keys deleted (bucket bitmaps, segments). */
+  keys: number;
+  /** Names (events and segments) removed from the catalogue. */
+  names: number;
+}
+
 export interface EventRecord<Id = number> {
   name: string;
   id: Id;
@@ -54,9 +85,6 @@ export interface EventRecord<Id = number> {
 
 const SLOT = 15 * 60_000;
 
-/** Largest id + 1: Redis bitmaps address bits 0 .. 2^32-1. */
-export const MAX_ID = 2 ** 32 - 1;
-
 interface Mark {
   name: string;
   id: number;
@@ -64,9 +92,7 @@ interface Mark {
 }
 
 function validateId(id: unknown): asserts id is number {
-  if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id > MAX_ID || Object.is(id, -0)) {
-    throw new InvalidArgumentError('id', id, `must be an integer in [0, ${MAX_ID}]`);
-  }
+  validateQueryId(id, 'id');
 }
 
 /**
@@ -78,6 +104,9 @@ export class Events<O extends EventsOptions = EventsOptions> {
   readonly #identities: IdentityMap | undefined;
   readonly #keyer: BucketKeyer;
   readonly #coalescer: Coalescer<Mark>;
+  readonly #registry: WriteRegistry;
+  /** Segment names this process has added to the catalogue. */
+  readonly #segments = new Set<string>();
 
   constructor(backend: Backend, options?: O) {
     validateBackend(backend);
@@ -87,9 +116,16 @@ export class Events<O extends EventsOptions = EventsOptions> {
     }
     this.#identities = identities;
     const resolved = resolveSeriesOptions(options === undefined ? undefined : series, 'events');
-    this.#context = { backend, options: resolved, keys: new EventKeys(resolved.prefix) };
+    const keys = new EventKeys(resolved.prefix);
+    this.#context = { backend, options: resolved, keys };
     this.#keyer = new BucketKeyer({ zone: resolved.zone, weekStart: resolved.weekStart });
     this.#coalescer = new Coalescer((marks) => this.#write(marks, true));
+    const calendar = { zone: resolved.zone, weekStart: resolved.weekStart };
+    this.#registry = new WriteRegistry(
+      keys,
+      resolved.retention,
+      (ms, unit) => bucketOf(ms, unit, calendar).endMs,
+    );
   }
 
   /** The recorded resolutions, finest first. */
@@ -135,7 +171,7 @@ export class Events<O extends EventsOptions = EventsOptions> {
       batch.add(r.name, r.id, recordingTime(r.at, this.#context.options));
       any = true;
     });
-    if (any) await this.#context.backend.write(batch.ops(true), write);
+    if (any) await this.#store(batch, true, write);
   }
 
   /**
@@ -192,10 +228,23 @@ export class Events<O extends EventsOptions = EventsOptions> {
       for (let k = 0; k < step.others.length; k++) if (held[next++] === true) stillHeld = true;
       cleared.set(step.unit, step.finer === undefined || (cleared.get(step.finer) === true && !stillHeld));
     }
-    const ops: WriteOp[] = plan
-      .filter((step) => cleared.get(step.unit))
+    const steps = plan.filter((step) => cleared.get(step.unit));
+    const registry = this.#registry.plan(
+      steps.map((step) => ({
+        key: step.key,
+        name: mark.name,
+        unit: step.unit,
+        bucket: localityOf(step.key),
+        ms: mark.ms,
+      })),
+      this.#nowMs(),
+    );
+    const ops: WriteOp[] = steps
+      .filter((step) => !registry.expired.has(step.key))
       .map((step) => ({ op: 'setBits', key: step.key, offsets: [mark.id], value: false }));
-    await backend.write(ops);
+    if (ops.length === 0) return;
+    await backend.write([...ops, ...registry.ops]);
+    registry.commit();
   }
 
   /**
@@ -212,6 +261,133 @@ export class Events<O extends EventsOptions = EventsOptions> {
     validateEventName(name);
     const query = new EventQuery(this.#context, eventNode(name));
     return (this.#identities ? new IdentifiedQuery(query, this.#identities) : query) as QueryOf<O>;
+  }
+
+  /**
+   * The event names recorded in this namespace (by any process), sorted by code unit; with
+   * `prefix`, only those starting with it. Read from the catalogue kept at write time.
+   */
+  names(options?: ListOptions): Promise<string[]> {
+    try {
+      return listRecorded(this.#context.backend, this.#context.keys.names, options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** The segment names marked in this namespace, sorted; with `prefix`, only those starting with it. */
+  segments(options?: ListOptions): Promise<string[]> {
+    try {
+      return listRecorded(this.#context.backend, this.#context.keys.segments, options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Give `id` a property with no time (`plan:pro`, `country:FR`, `beta-tester`): a segment,
+   * bitmapist's unique events. Query it with `segment(name)`.
+   */
+  mark(name: string, id: number): Promise<void> {
+    return this.markMany([{ name, id }]);
+  }
+
+  /** Mark many (segment, id) pairs in one backend write; every record is validated first. */
+  async markMany(records: Iterable<MarkRecord>, options?: BatchOptions): Promise<void> {
+    await this.#writeSegments(records, true, batchWriteOptions(options));
+  }
+
+  /** Take the segment `name` away from `id`. */
+  async unmark(name: string, id: number): Promise<void> {
+    await this.#writeSegments([{ name, id }], false, {});
+  }
+
+  /**
+   * A query over a segment: the ids marked with `name`. It has no time: combined with a
+   * bucketed query it applies to every bucket (`events.get('active').and(events.segment('plan:pro'))`),
+   * and alone it answers `size()`, `has(id)` and `ids()`.
+   */
+  segment(name: string): EventQuery {
+    validateName(name, 'name');
+    return new EventQuery(this.#context, segmentNode(name));
+  }
+
+  /**
+   * A literal list of ids as an operand (`events.get('active').and(events.ids([2, 12, 43]))`),
+   * the same in every bucket. It is never written anywhere: the backend evaluates the rest of
+   * the expression and the list is applied client-side, in the same single read.
+   */
+  ids(ids: Iterable<number>): EventQuery {
+    return new EventQuery(this.#context, idsNode(ids));
+  }
+
+  /**
+   * Delete every key of event `name` (every resolution, every bucket the catalogue lists), in
+   * batches of 500 keys per write, and its catalogue entries. `onProgress(done, total)` is called
+   * after each batch. Segments of the same name are not touched (`deleteSegment`).
+   */
+  async delete(name: string, options?: DeleteOptions): Promise<DeleteResult> {
+    validateEventName(name);
+    const onProgress = deleteProgress(options);
+    const keys = await deleteRecorded(this.#context.backend, this.#context.keys, [name], onProgress);
+    this.#registry.forget();
+    return { keys, names: 1 };
+  }
+
+  /** Delete segment `name` (its bitmap and its catalogue entry). */
+  async deleteSegment(name: string): Promise<DeleteResult> {
+    validateName(name, 'name');
+    const { backend, keys } = this.#context;
+    const [exists, listed] = await backend.read([
+      { op: 'exists', key: keys.segment(name) },
+      { op: 'setHas', key: keys.segments, member: name },
+    ] as const);
+    await backend.write([
+      { op: 'delete', keys: [keys.segment(name)] },
+      { op: 'setRemove', key: keys.segments, members: [name] },
+    ]);
+    this.#segments.delete(name);
+    return { keys: exists ? 1 : 0, names: listed ? 1 : 0 };
+  }
+
+  /**
+   * Delete everything this namespace recorded: every event the catalogue lists (all of its
+   * buckets), every segment, the catalogue and the largest id. Keys of other prefixes are
+   * never touched. Data recorded concurrently may survive; run it again.
+   */
+  async deleteAll(options?: DeleteOptions): Promise<DeleteResult> {
+    const onProgress = deleteProgress(options);
+    const { backend, keys } = this.#context;
+    const [names, segments] = await backend.read([
+      { op: 'setMembers', keys: [keys.names] },
+      { op: 'setMembers', keys: [keys.segments] },
+    ] as const);
+    const extra = [...segments.map((name) => keys.segment(name)), keys.segments, keys.names, keys.maxId];
+    const deleted = await deleteRecorded(backend, keys, names, onProgress, extra);
+    this.#registry.forget();
+    this.#segments.clear();
+    return { keys: deleted + segments.length, names: names.length + segments.length };
+  }
+
+  /**
+   * Drop from the catalogue the buckets whose keys have expired (retention), so it does not
+   * grow forever; a tooling job to run now and then. Resolves to the entries removed.
+   */
+  async prune(options?: DeleteOptions): Promise<number> {
+    const onProgress = deleteProgress(options);
+    const { backend, keys } = this.#context;
+    const [names] = await backend.read([{ op: 'setMembers', keys: [keys.names] }] as const);
+    const removed = await pruneRecorded(backend, keys, names, onProgress);
+    this.#registry.forget();
+    return removed;
+  }
+
+  /**
+   * Per event and resolution: keys, bitmap bytes, ids and the largest id, and what the
+   * retention will free; per segment its size. A tooling path: it reads every listed bitmap.
+   */
+  stats(options?: StatsOptions): Promise<EventStats> {
+    return eventStats(this.#context, options);
   }
 
   /** @internal For cohort(): the context a query runs in. */
@@ -239,7 +415,7 @@ export class Events<O extends EventsOptions = EventsOptions> {
     const ints = await this.#identities!.resolve(ids);
     const batch = this.#batch();
     for (let i = 0; i < marks.length; i++) batch.add(marks[i]!.name, ints[i]!, marks[i]!.ms);
-    await this.#context.backend.write(batch.ops(true), write);
+    await this.#store(batch, true, write);
   }
 
   #mark(name: unknown, id: unknown, at: unknown): Mark {
@@ -251,16 +427,60 @@ export class Events<O extends EventsOptions = EventsOptions> {
   async #write(marks: Mark[], value: boolean): Promise<void> {
     const batch = this.#batch();
     for (const { name, id, ms } of marks) batch.add(name, id, ms);
-    await this.#context.backend.write(batch.ops(value));
+    await this.#store(batch, value, {});
+  }
+
+  /** One backend write: the batch's bits, the catalogue entries and expiries it is the first to need. */
+  async #store(batch: BitBatch, value: boolean, options: WriteOptions): Promise<void> {
+    const registry = this.#registry.plan(batch.fresh(), this.#nowMs());
+    const ops = batch.ops(value, registry.expired);
+    if (ops.length === 0) return;
+    await this.#context.backend.write(registry.ops.length === 0 ? ops : [...ops, ...registry.ops], options);
+    registry.commit();
+  }
+
+  async #writeSegments(records: unknown, value: boolean, options: WriteOptions): Promise<void> {
+    const perName = new Map<string, number[]>();
+    let max = -1;
+    forEachRecord(records, '{ name, id }', (r: MarkRecord) => {
+      validateName(r.name, 'name');
+      validateId(r.id);
+      let ids = perName.get(r.name);
+      if (!ids) perName.set(r.name, (ids = []));
+      ids.push(r.id);
+      if (r.id > max) max = r.id;
+    });
+    if (perName.size === 0) return;
+    const { backend, keys } = this.#context;
+    const ops: WriteOp[] = [...perName].map(([name, offsets]) => ({
+      op: 'setBits',
+      key: keys.segment(name),
+      offsets,
+      value,
+    }));
+    const fresh = value ? [...perName.keys()].filter((name) => !this.#segments.has(name)) : [];
+    if (fresh.length > 0) ops.push({ op: 'setAdd', key: keys.segments, members: fresh });
+    if (value) ops.push({ op: 'max', key: keys.maxId, value: max });
+    await backend.write(ops, options);
+    for (const name of fresh) this.#segments.add(name);
+  }
+
+  #nowMs(): number {
+    return toEpochMs(this.#context.options.now(), 'now');
   }
 
   #batch(): BitBatch {
-    return new BitBatch(this.#context.keys, this.#context.options.resolutions, this.#keyer);
+    return new BitBatch(this.#context.keys, this.#context.options.resolutions, this.#keyer, this.#registry);
   }
 }
 
 /** Any Events, with or without identities. */
 export type AnyEvents = Events<EventsOptions> | Events<EventsOptions & { identities: IdentityMap }>;
+
+/** The bucket key of an event bitmap key (its last segment). */
+function localityOf(key: string): string {
+  return key.slice(key.lastIndexOf(':') + 1);
+}
 
 /**
  * The bit-sets of one write, grouped per bitmap key. The hot path: events of one name within
@@ -275,12 +495,15 @@ class BitBatch {
   readonly #loose = new Map<string, number[]>();
   readonly #coarse: Unit[];
   readonly #minute: boolean;
+  /** Keys of this batch the registry has not seen in this process, with their name and bucket. */
+  readonly #fresh = new Map<string, WrittenKey>();
   #max = -1;
 
   constructor(
     private readonly keys: EventKeys,
     resolutions: readonly Unit[],
     private readonly keyer: BucketKeyer,
+    private readonly registry: WriteRegistry,
   ) {
     this.#coarse = resolutions.filter((unit) => unit !== 'minute');
     this.#minute = this.#coarse.length !== resolutions.length;
@@ -300,9 +523,7 @@ class BitBatch {
       );
       entry = {
         ids: [],
-        keys: whole
-          ? this.#coarse.map((unit) => this.keys.bitmap(name, unit, this.keyer.key(start, unit)))
-          : null,
+        keys: whole ? this.#coarse.map((unit) => this.#key(name, unit, start)) : null,
       };
       bySlot.set(slot, entry);
     }
@@ -311,7 +532,12 @@ class BitBatch {
     if (this.#minute) this.#looseList(name, 'minute', ms).push(id);
   }
 
-  ops(value: boolean): WriteOp[] {
+  /** The keys of this batch new to the registry. */
+  fresh(): Iterable<WrittenKey> {
+    return this.#fresh.values();
+  }
+
+  ops(value: boolean, skip: ReadonlySet<string>): WriteOp[] {
     const lists = new Map<string, number[][]>();
     const add = (key: string, ids: number[]) => {
       const forKey = lists.get(key);
@@ -324,6 +550,7 @@ class BitBatch {
     for (const [key, ids] of this.#loose) add(key, ids);
     const ops: WriteOp[] = [];
     for (const [key, parts] of lists) {
+      if (skip.size > 0 && skip.has(key)) continue;
       let offsets = parts[0]!;
       if (parts.length > 1) {
         offsets = new Array<number>(parts.reduce((n, part) => n + part.length, 0));
@@ -332,12 +559,22 @@ class BitBatch {
       }
       ops.push({ op: 'setBits', key, offsets, value });
     }
+    if (ops.length === 0) return ops;
     if (value && this.#max >= 0) ops.push({ op: 'max', key: this.keys.maxId, value: this.#max });
     return ops;
   }
 
+  /** The bitmap key of `name` at `ms` in `unit`, noted for the registry when it is new. */
+  #key(name: string, unit: Unit, ms: number): string {
+    const bucket = this.keyer.key(ms, unit);
+    const key = this.keys.bitmap(name, unit, bucket);
+    if (!this.registry.knows(key) && !this.#fresh.has(key))
+      this.#fresh.set(key, { key, name, unit, bucket, ms });
+    return key;
+  }
+
   #looseList(name: string, unit: Unit, ms: number): number[] {
-    const key = this.keys.bitmap(name, unit, this.keyer.key(ms, unit));
+    const key = this.#key(name, unit, ms);
     let list = this.#loose.get(key);
     if (!list) this.#loose.set(key, (list = []));
     return list;

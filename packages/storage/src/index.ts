@@ -62,6 +62,31 @@ export {
 } from './names.js';
 export { RedisBackend, type RedisBackendOptions, type RedisUrlOptions } from './redis/redis-backend.js';
 export {
+  DELETE_BATCH,
+  type DeleteOptions,
+  type DeleteProgress,
+  deleteProgress,
+  deleteRecorded,
+  type ListOptions,
+  listRecorded,
+  pruneRecorded,
+  type RecordedBucket,
+  type RegistryLayout,
+  type RegistryPlan,
+  recordedBuckets,
+  WriteRegistry,
+  type WrittenKey,
+} from './registry.js';
+export {
+  type Duration,
+  MAX_RETENTION_MS,
+  parseDuration,
+  type Retention,
+  type RetentionOptions,
+  resolveRetention,
+  secondsToKeep,
+} from './retention.js';
+export {
   checkRange,
   MAX_LEAVES_PER_BUCKET,
   MAX_QUERY_LEAVES,

@@ -13,6 +13,7 @@ import {
   type WeekStart,
 } from '@porpoise/timerange';
 import { validateNamespace } from './names.js';
+import { type Retention, type RetentionOptions, resolveRetention } from './retention.js';
 
 export interface SeriesOptions {
   /** Units data is recorded at. Default hour, day, week and month. */
@@ -25,6 +26,11 @@ export interface SeriesOptions {
   prefix?: string;
   /** The clock for data recorded without a time. Default: the system clock. */
   now?: () => Date;
+  /**
+   * Per recorded unit, how long its buckets are kept after they end (`{ hour: '35d', day:
+   * '400d' }`): each key gets an expiry on its first write. Units without one are kept forever.
+   */
+  retention?: RetentionOptions;
 }
 
 export interface ResolvedSeriesOptions {
@@ -33,6 +39,7 @@ export interface ResolvedSeriesOptions {
   readonly weekStart: WeekStart;
   readonly prefix: string;
   readonly now: () => Date;
+  readonly retention: Retention;
 }
 
 export function resolveSeriesOptions(
@@ -57,7 +64,8 @@ export function resolveSeriesOptions(
   const now = opts?.now === undefined ? () => new Date() : opts?.now;
   if (typeof now !== 'function')
     throw new InvalidArgumentError('now', now, 'must be a function returning a Date');
-  return { resolutions, zone, weekStart, prefix, now };
+  const retention = resolveRetention(opts?.retention, resolutions);
+  return { resolutions, zone, weekStart, prefix, now, retention };
 }
 
 /** The instant of a recording: `at` when given (Date, luxon DateTime, epoch ms), else now. */

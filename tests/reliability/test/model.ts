@@ -8,19 +8,38 @@ import {
   bucketsWithin,
   divides,
   resolutionFor,
+  type TimeRange,
   UNITS,
   type Unit,
 } from '@porpoise/timerange';
 
 export type QueryNode =
   | { kind: 'event'; name: string }
+  /** A time-less segment (events.segment). */
+  | { kind: 'segment'; name: string }
+  /** A literal id list (events.ids). */
+  | { kind: 'ids'; ids: number[] }
+  /** `arg` over the whole of `range`, the same in every bucket (query.during). */
+  | { kind: 'during'; arg: QueryNode; range: TimeRange }
   | { kind: 'and' | 'or' | 'xor'; args: QueryNode[] }
   | { kind: 'andnot'; args: [QueryNode, QueryNode] }
   | { kind: 'not'; arg: QueryNode };
 
 export class EventsModel {
   readonly #marks = new Map<string, Set<number>>();
+  readonly #segments = new Map<string, Set<number>>();
   #maxId = -1;
+
+  mark(name: string, id: number): void {
+    this.#maxId = Math.max(this.#maxId, id);
+    let set = this.#segments.get(name);
+    if (!set) this.#segments.set(name, (set = new Set()));
+    set.add(id);
+  }
+
+  unmark(name: string, id: number): void {
+    this.#segments.get(name)?.delete(id);
+  }
 
   constructor(
     readonly resolutions: Unit[],
@@ -56,9 +75,20 @@ export class EventsModel {
     });
   }
 
-  ids(node: QueryNode, bucket: Bucket): Set<number> {
+  /** The ids of `node` in `bucket` (null: a query without bucketed events outside during). */
+  ids(node: QueryNode, bucket: Bucket | null): Set<number> {
     switch (node.kind) {
+      case 'segment':
+        return new Set(this.#segments.get(node.name));
+      case 'ids':
+        return new Set(node.ids);
+      case 'during': {
+        const out = new Set<number>();
+        for (const inner of node.range) for (const id of this.ids(node.arg, inner)) out.add(id);
+        return out;
+      }
       case 'event': {
+        if (bucket === null) throw new Error('a bucketed event outside during needs a bucket');
         const stored = resolutionFor(bucket.unit, this.resolutions);
         const out = new Set<number>();
         for (const leaf of bucketsWithin(bucket, stored, { zone: this.zone })) {

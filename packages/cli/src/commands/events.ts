@@ -1,5 +1,9 @@
-/** `porpoise events <name> [--and|--or|--xor|--not <name>]… --range <range>`: counts per bucket. */
-import type { Analytics, Bucket, EventQuery, IdSet, TimeRange } from '@porpoise/analytics';
+/**
+ * `porpoise events <name> [--and|--or|--xor|--not <name>]… [--segment <name>]… --range <range>`:
+ * counts per bucket. An operand `name@<range>` is the event over that whole range (the same in
+ * every bucket); `--during <range>` answers the whole expression once, over one range.
+ */
+import type { Analytics, Bucket, EventQuery, IdSet, RangeOptions, TimeRange } from '@porpoise/analytics';
 import { parseRange } from '../args/range.js';
 import { parseEventId, parseWholeNumber } from '../args/values.js';
 import { UsageError } from '../errors.js';
@@ -16,10 +20,13 @@ export type StepOp = 'and' | 'or' | 'xor' | 'not';
 export interface EventStep {
   op: StepOp;
   name: string;
+  /** A segment (`--segment`), not an event. */
+  segment?: boolean;
 }
 
 export interface EventsFlags extends CommonFlags {
   range?: string;
+  during?: string;
   ids?: boolean;
   limit?: string;
   id?: string;
@@ -37,22 +44,47 @@ function quoted(name: string): string {
   return /^[\w:.@/-]+$/.test(name) ? name : JSON.stringify(name);
 }
 
+const DURING = /@((?:minute|hour|day|week|month|year):.+)$/;
+
+/** `active@month:-1` → the event `active` over the whole of `month:-1`; other names as given. */
+export function splitOperand(text: string): { name: string; during?: string } {
+  const match = DURING.exec(text);
+  if (match === null || match.index === 0) return { name: text };
+  return { name: text.slice(0, match.index), during: match[1]! };
+}
+
+function operandText(step: { name: string; segment?: boolean }): string {
+  return step.segment ? `segment ${quoted(step.name)}` : quoted(step.name);
+}
+
 /** "(active AND login) OR signup": left to right, parenthesised where the operator changes. */
 export function expressionText(name: string, steps: readonly EventStep[]): string {
   let text = quoted(name);
   let previous: StepOp | null = null;
   for (const step of steps) {
     if (previous !== null && previous !== step.op) text = `(${text})`;
-    text = `${text} ${OPERATOR[step.op]} ${quoted(step.name)}`;
+    text = `${text} ${OPERATOR[step.op]} ${operandText(step)}`;
     previous = step.op;
   }
   return text;
 }
 
-export function buildQuery(events: (name: string) => EventQuery, name: string, steps: readonly EventStep[]) {
-  let query = events(name);
+/** Makes the query of one operand: an event, `name@range` (that event during the range) or a segment. */
+export type OperandMaker = (operand: { name: string; segment?: boolean }) => EventQuery;
+
+export function operandMaker(analytics: Analytics, options: RangeOptions): OperandMaker {
+  return ({ name, segment }) => {
+    if (segment) return analytics.segment(name);
+    const { name: event, during } = splitOperand(name);
+    const query = analytics.events(event);
+    return during === undefined ? query : query.during(parseRange(during, options));
+  };
+}
+
+export function buildQuery(make: OperandMaker, name: string, steps: readonly EventStep[]): EventQuery {
+  let query = make({ name });
   for (const step of steps) {
-    const other = events(step.name);
+    const other = make(step);
     query =
       step.op === 'and'
         ? query.and(other)
@@ -68,6 +100,8 @@ export function buildQuery(events: (name: string) => EventQuery, name: string, s
 interface BucketRow {
   bucket: Bucket;
   count: number;
+  /** Whether the bucket holds any data of the query's events. */
+  recorded?: boolean;
   ids?: number[];
   /** Ids of the bucket left out of `ids` (beyond --limit). */
   more?: number;
@@ -87,18 +121,41 @@ function firstIds(set: IdSet, limit: number): number[] {
 
 export async function eventsCommand(name: string, steps: readonly EventStep[], flags: EventsFlags, io: Io) {
   const settings = settingsOf(flags);
-  const spec = flags.range ?? DEFAULT_EVENTS_RANGE;
-  const range = parseRange(spec, { zone: settings.zone, now: settings.now });
+  if (flags.during !== undefined && flags.range !== undefined) {
+    throw new UsageError('--during answers over one whole range: it replaces --range');
+  }
+  const rangeOptions = { zone: settings.zone, now: settings.now };
+  const spec = flags.during ?? flags.range ?? DEFAULT_EVENTS_RANGE;
+  const range = parseRange(spec, rangeOptions);
+  // Operands' own ranges (name@range) are checked now, before any backend is opened.
+  for (const operand of [name, ...steps.filter((s) => !s.segment).map((s) => s.name)]) {
+    const { during } = splitOperand(operand);
+    if (during !== undefined) parseRange(during, rangeOptions);
+  }
   const limit =
     flags.limit === undefined ? DEFAULT_ID_LIMIT : parseWholeNumber(flags.limit, '--limit', 0, MAX_ID_LIMIT);
   if (flags.limit !== undefined && !flags.ids) throw new UsageError('--limit applies to --ids');
   const id = flags.id === undefined ? undefined : parseEventId(flags.id);
+  const during = flags.during !== undefined;
   const read = async (analytics: Analytics): Promise<BucketRow[]> => {
-    const query = buildQuery((n) => analytics.events(n), name, steps);
+    let query = buildQuery(operandMaker(analytics, rangeOptions), name, steps);
+    if (during) {
+      query = query.during(range);
+      const set = await query.ids();
+      const row: BucketRow = { bucket: null as unknown as Bucket, count: set.size };
+      if (flags.ids) {
+        row.ids = firstIds(set, limit);
+        row.more = set.size - row.ids.length;
+      }
+      if (id !== undefined) row.member = set.has(id);
+      return [row];
+    }
     const rows: BucketRow[] = [];
+    const counts = await query.counts(range);
     if (flags.ids || id !== undefined) {
+      let i = 0;
       for await (const set of query.over(range)) {
-        const row: BucketRow = { bucket: set.bucket!, count: set.size };
+        const row: BucketRow = { bucket: set.bucket!, count: set.size, recorded: counts[i++]!.recorded };
         if (flags.ids) {
           row.ids = firstIds(set, limit);
           row.more = set.size - row.ids.length;
@@ -107,9 +164,7 @@ export async function eventsCommand(name: string, steps: readonly EventStep[], f
         rows.push(row);
       }
     } else {
-      for (const { bucket, count } of await query.counts(range)) {
-        rows.push({ bucket, count });
-      }
+      for (const { bucket, count, recorded } of counts) rows.push({ bucket, count, recorded });
     }
     return rows;
   };
@@ -124,24 +179,58 @@ export async function eventsCommand(name: string, steps: readonly EventStep[], f
           expression,
           name,
           steps,
-          range: { spec, ...rangeJson(range) },
+          ...(during ? { during: { spec, ...rangeJson(range) } } : { range: { spec, ...rangeJson(range) } }),
           ...(id === undefined ? {} : { id }),
           source: session.source,
-          buckets: rows.map(({ bucket, ...rest }) => ({
-            key: bucket.key,
-            start: bucket.start.toISO()!,
-            ...rest,
-          })),
+          ...(during
+            ? { ...rows[0]!, bucket: undefined }
+            : {
+                buckets: rows.map(({ bucket, ...rest }) => ({
+                  key: bucket.key,
+                  start: bucket.start.toISO()!,
+                  ...rest,
+                })),
+              }),
         }),
       );
       return;
     }
+    const describe = session.describe();
     io.stdout.write(
-      `${renderEvents(expression, spec, range, rows, { id, limit, describe: session.describe() })}\n`,
+      `${
+        during
+          ? renderDuring(expression, spec, range, rows[0]!, { id, limit, describe })
+          : renderEvents(expression, spec, range, rows, { id, limit, describe })
+      }\n`,
     );
   } finally {
     await session.close();
   }
+}
+
+/** `--during`: the expression once, over the whole range. */
+function renderDuring(
+  expression: string,
+  spec: string,
+  range: TimeRange,
+  row: BucketRow,
+  options: { id: number | undefined; limit: number; describe: string },
+): string {
+  const lines = [
+    `${expression}, during ${spec}`,
+    `${spec} · ${rangeLabel(range)}, as one set · ${options.describe}`,
+    '',
+    `${fmt(row.count)} ids`,
+  ];
+  if (options.id !== undefined) lines.push(`id ${options.id}: ${row.member ? 'yes' : 'no'}`);
+  if (row.ids !== undefined) {
+    const ids = row.ids.join(', ');
+    const more = row.more! > 0 ? `${ids === '' ? '' : ' '}(+${fmt(row.more!)} more)` : '';
+    lines.push(
+      `ids (at most ${options.limit}; --limit to change): ${ids === '' && more === '' ? '(none)' : ids}${more}`,
+    );
+  }
+  return lines.join('\n');
 }
 
 function renderEvents(
@@ -160,7 +249,12 @@ function renderEvents(
     table(
       header,
       rows.map((row) => {
-        const cells = [row.bucket.key, bucketLabel(row.bucket), fmt(row.count), bar(row.count, peak)];
+        const cells = [
+          row.bucket.key,
+          bucketLabel(row.bucket),
+          fmt(row.count),
+          row.recorded === false ? '(no data)' : bar(row.count, peak),
+        ];
         if (options.id !== undefined) cells.push(row.member ? 'yes' : '·');
         return cells;
       }),
@@ -169,7 +263,8 @@ function renderEvents(
   );
   const counts = rows.map((r) => r.count);
   const trend = counts.length > TREND_WIDTH ? counts.slice(-TREND_WIDTH) : counts;
-  if (peak === 0) lines.push('(every bucket is empty)');
+  if (rows.every((r) => r.recorded === false)) lines.push('(nothing recorded in this range)');
+  else if (peak === 0) lines.push('(every bucket is empty)');
   else
     lines.push(
       `trend ${sparkline(trend)}${trend.length < counts.length ? ` (last ${TREND_WIDTH} ${range.unit}s)` : ''}`,

@@ -61,6 +61,10 @@ export async function recordDemo(
     recorded += day.signups.length + day.active.length + day.logins.length + 2 * day.plays.length;
     onDay?.(day.day + 1, DEMO_DAYS);
   }
+  // A time-less property: every fifth user is on the pro plan (`--segment plan:pro`).
+  const pro: Array<{ name: string; id: number }> = [];
+  for (let id = 0; id < users; id += 5) pro.push({ name: 'plan:pro', id });
+  await analytics.markMany(pro);
   return recorded;
 }
 
