@@ -83,6 +83,33 @@ local function countLeaf(i, from, first)
   return total, nil
 end
 
+-- The count of NOT x within the universe [0, bits): the universe's size less x's bits
+-- inside it, chunk by chunk where x lies (a bucket of `not().counts()`), with no bitmap made.
+local function countNot(i, bits, from, first)
+  local total = 0
+  if from < 0 then total = bits; from = 0 end
+  local info = leafOf(i)
+  for _, c in ipairs(info.list) do
+    if c >= from then
+      local start = c * CHUNK_BITS
+      if start >= bits then break end
+      if not first and exhausted() then return total, c end
+      first = false
+      local within = math.min(CHUNK_BITS, bits - start)
+      if info.dense[c] then
+        if within == CHUNK_BITS then total = total - redis.call('BITCOUNT', denseLeaf(i, c))
+        else total = total - redis.call('BITCOUNT', denseLeaf(i, c), 0, within - 1, 'BIT') end
+      else
+        local seen = {}
+        for _, o in ipairs(decode(sparseLeaf(i, c))) do
+          if o < within and not seen[o] then seen[o] = true; total = total - 1 end
+        end
+      end
+    end
+  end
+  return total, nil
+end
+
 handlers.ex = function(a, n, first)
   local mode = ARGV[a]
   local from = tonumber(ARGV[a + 1])
@@ -91,6 +118,9 @@ handlers.ex = function(a, n, first)
   local counting = mode == 'count'
   if counting and #program == 2 and program[1] == 'k' then
     return countLeaf(tonumber(program[2]), from < 0 and 0 or from, first)
+  end
+  if counting and #program == 4 and program[1] == 'k' and program[3] == 'not' then
+    return countNot(tonumber(program[2]), tonumber(program[4]), from, first)
   end
   local order, runs = plan(program)
   local total = 0

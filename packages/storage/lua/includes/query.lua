@@ -153,16 +153,23 @@ local function countAnd(keys)
   return redis.call('BITCOUNT', bitop('AND', windows))
 end
 
--- The universe [0, bits) within chunk c: false, true, or a temporary holding a partial chunk.
+-- The universe [0, bits) within chunk c: false, true, or a temporary holding a partial chunk
+-- (made once per call for each universe: every bucket of a range shares it).
+local partialUniverses = {}
 local function universeAt(bits, c)
   local first = c * CHUNK_BITS
   if first >= bits then return false end
   if first + CHUNK_BITS <= bits then return true end
-  local within = bits - first
-  local bytes = string.rep('\255', math.floor(within / 8))
-  if within % 8 > 0 then bytes = bytes .. string.char(256 - 2 ^ (8 - within % 8)) end
-  local universe = newTemp()
-  redis.call('SET', universe, bytes)
+  local universe = partialUniverses[bits]
+  if universe == nil then
+    local within = bits - first
+    local bytes = string.rep('\255', math.floor(within / 8))
+    if within % 8 > 0 then bytes = bytes .. string.char(256 - 2 ^ (8 - within % 8)) end
+    universe = tmpBase .. 'u' .. bits
+    created[#created + 1] = universe
+    redis.call('SET', universe, bytes)
+    partialUniverses[bits] = universe
+  end
   return universe
 end
 
