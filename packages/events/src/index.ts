@@ -1,5 +1,14 @@
 export { BackendError, InvalidArgumentError, PorpoiseError } from '@porpoise/storage';
 export { type CohortCell, type CohortOptions, type CohortRow, cohort } from './cohort.js';
 export { type EventRecord, Events, type EventsOptions, MAX_ID } from './events.js';
+export {
+  type FunnelBreakdown,
+  type FunnelConversionTime,
+  type FunnelOptions,
+  type FunnelOrder,
+  type FunnelResult,
+  type FunnelStep,
+  funnel,
+} from './funnel.js';
 export { IdSet } from './id-set.js';
 export { EventQuery } from './query.js';
