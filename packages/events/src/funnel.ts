@@ -11,13 +11,12 @@
  * of that start's step-1 bitmap.
  */
 import type { BitExpr, Bitmap } from '@porpoise/storage';
-import { bit, checkRange } from '@porpoise/storage';
+import { bit, CHUNK_BYTES, checkRange } from '@porpoise/storage';
 import { type Bucket, InvalidArgumentError, type TimeRange, type Unit } from '@porpoise/timerange';
 import {
   bucketsFrom,
   bucketsIn,
   checkLeaves,
-  local,
   ratio,
   requireBreakdown,
   requireInteger,
@@ -164,115 +163,151 @@ export async function funnel(options: FunnelOptions, events?: Events): Promise<F
   const X = excluded.map(at);
   const segmentSets = segments.map(at);
 
-  const K = steps.length;
-  const reachedBy: Bitmap[] = new Array(K).fill(local.empty); // users counted at step k so far
-  const conversions: Bitmap[][] = Array.from({ length: window }, () => []); // per d, per start
-  for (let i = 0; i < starts.length; i++) {
-    const first = S[0]![i];
-    if (!first || first.isEmpty) continue;
-    const reach = chains(first, S, i, window, order);
-    let dropped = local.empty;
-    if (exclude) dropped = droppedStarts(reach, first, X, i, window);
-    const last = reach[K - 1]!;
-    const completed = local.andNot(last[window - 1], dropped);
-    // Time to convert: the earliest start that completes, and within it the earliest completion.
-    const firstCompletion = local.andNot(completed, reachedBy[K - 1]);
-    if (!firstCompletion.isEmpty) {
-      for (let d = 0; d < window; d++) {
-        const newly = local.andNot(last[d], d === 0 ? undefined : last[d - 1]);
-        const converted = local.and(firstCompletion, newly);
-        if (!converted.isEmpty) conversions[d]!.push(converted);
-      }
-    }
-    for (let k = 0; k < K; k++)
-      reachedBy[k] = local.or(reachedBy[k], local.andNot(reach[k]![window - 1], dropped));
-  }
-
-  const totals = (within?: Bitmap): FunnelBreakdown =>
-    summarise(
-      reachedBy.map((users) => (within ? local.countAnd(users, within) : users.size)),
-      conversions.map((sets) =>
-        sets.reduce((n, set) => n + (within ? local.countAnd(set, within) : set.size), 0),
-      ),
-    );
+  const tally = runFunnel(S, X, segmentSets, window, order, exclude !== undefined);
   return {
     unit,
     window,
     order,
     partial,
-    ...totals(),
-    breakdowns: segmentSets.map((set) => (set ? totals(set) : empty())),
+    ...summarise(tally.counts, tally.times),
+    breakdowns: segmentSets.map((set, j) =>
+      set ? summarise(tally.segmentCounts[j]!, tally.segmentTimes[j]!) : empty(),
+    ),
   };
 }
 
-/**
- * reach[k][d]: the users of this start (step 1 in bucket i) who did steps 1…k+1 under `order`
- * by bucket i+d. Every set is a subset of `first`.
- */
-function chains(
-  first: Bitmap,
-  S: ReadonlyArray<ReadonlyArray<Bitmap | undefined>>,
-  i: number,
-  window: number,
-  order: FunnelOrder,
-): Bitmap[][] {
-  const reach: Bitmap[][] = [new Array(window).fill(first)];
-  for (let k = 1; k < S.length; k++) {
-    const previous = reach[k - 1]!;
-    const row: Bitmap[] = new Array(window);
-    const step = S[k]!;
-    if (previous[window - 1]!.isEmpty) {
-      reach.push(row.fill(local.empty));
-      continue;
-    }
-    let seen = local.empty; // 'any': users of this start who did step k by bucket i+d
-    for (let d = 0; d < window; d++) {
-      const earlier = d === 0 ? local.empty : row[d - 1]!;
-      const here = step[i + d];
-      if (order === 'any') {
-        seen = local.or(seen, local.and(first, here));
-        row[d] = local.and(previous[d], seen);
-      } else {
-        // sequential: step k in this bucket after step k-1 by this bucket; strict: by the one before.
-        const before = order === 'sequential' ? previous[d] : d === 0 ? undefined : previous[d - 1];
-        row[d] = local.or(earlier, local.and(here, before));
-      }
-    }
-    reach.push(row);
-  }
-  return reach;
+interface Tally {
+  counts: number[];
+  times: number[];
+  segmentCounts: number[][];
+  segmentTimes: number[][];
+}
+
+const ZERO = new Int32Array(CHUNK_BYTES / 4);
+
+function wordsOf(bitmap: Bitmap | undefined, chunk: number): Int32Array {
+  const bytes = bitmap?.chunk(chunk);
+  return bytes === undefined ? ZERO : new Int32Array(bytes.buffer, bytes.byteOffset, CHUNK_BYTES / 4);
+}
+
+function popcount(value: number): number {
+  let v = value - ((value >>> 1) & 0x55555555);
+  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+  return Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
 }
 
 /**
- * The users whose start is excluded: with m ≥ 2 the last step they reach from it, they did
- * the excluded event in a bucket from the start's to the earliest bucket that reaches step m.
- * (They reached m "cleanly" when some bucket reaches it before any exclusion.)
+ * The dynamic programme, 32 users at a time: for one 32-bit word of every fetched bitmap (the
+ * same 32 ids in each), per start i, reach[k·window + d] holds the users of that word who did
+ * step 1 in bucket i and steps 2…k+1 under the order by bucket i+d. Work is bounded by
+ * starts × steps × window per word holding a step 1; memory by one 8 KiB chunk per fetched
+ * bitmap at a time.
  */
-function droppedStarts(
-  reach: Bitmap[][],
-  first: Bitmap,
+function runFunnel(
+  S: ReadonlyArray<ReadonlyArray<Bitmap | undefined>>,
   X: ReadonlyArray<Bitmap | undefined>,
-  i: number,
+  segments: ReadonlyArray<Bitmap | undefined>,
   window: number,
-): Bitmap {
-  const seen: Bitmap[] = new Array(window);
-  let sofar = local.empty;
-  for (let d = 0; d < window; d++) {
-    sofar = local.or(sofar, local.and(first, X[i + d]));
-    seen[d] = sofar;
+  order: FunnelOrder,
+  excluding: boolean,
+): Tally {
+  const K = S.length;
+  const W = window;
+  const n = S[0]!.length;
+  const tally: Tally = {
+    counts: new Array(K).fill(0),
+    times: new Array(W).fill(0),
+    segmentCounts: segments.map(() => new Array(K).fill(0)),
+    segmentTimes: segments.map(() => new Array(W).fill(0)),
+  };
+  const chunks = new Set<number>();
+  for (const first of S[0]!) if (first) for (const c of first.chunkIndices()) chunks.add(c);
+  const reach = new Int32Array(K * W);
+  const seenX = new Int32Array(W);
+  const acc = new Int32Array(K);
+  const last = (K - 1) * W;
+  for (const c of [...chunks].sort((x, y) => x - y)) {
+    const Sw = S.map((row) => row.map((bitmap) => wordsOf(bitmap, c)));
+    const Xw = X.map((bitmap) => wordsOf(bitmap, c));
+    const Bw = segments.map((bitmap) => wordsOf(bitmap, c));
+    const firsts = Sw[0]!;
+    for (let w = 0; w < ZERO.length; w++) {
+      acc.fill(0);
+      let any = 0;
+      for (let i = 0; i < n; i++) {
+        const s1 = firsts[i]![w]!;
+        if (s1 === 0) continue;
+        any = 1;
+        for (let d = 0; d < W; d++) reach[d] = s1;
+        for (let k = 1; k < K; k++) {
+          const base = k * W;
+          const previous = base - W;
+          if (reach[previous + W - 1] === 0) {
+            reach.fill(0, base);
+            break;
+          }
+          const step = Sw[k]!;
+          let r = 0;
+          if (order === 'any') {
+            for (let d = 0; d < W; d++) {
+              r |= step[i + d]![w]!;
+              reach[base + d] = reach[previous + d]! & r;
+            }
+          } else if (order === 'sequential') {
+            for (let d = 0; d < W; d++) {
+              r |= step[i + d]![w]! & reach[previous + d]!;
+              reach[base + d] = r;
+            }
+          } else {
+            reach[base] = 0;
+            for (let d = 1; d < W; d++) {
+              r |= step[i + d]![w]! & reach[previous + d - 1]!;
+              reach[base + d] = r;
+            }
+          }
+        }
+        let dropped = 0;
+        if (excluding) {
+          let x = 0;
+          for (let d = 0; d < W; d++) {
+            x |= Xw[i + d]![w]! & s1;
+            seenX[d] = x;
+          }
+          // A start whose furthest step m ≥ 2 is reached only after an exclusion is dropped.
+          for (let m = 1; m < K && x !== 0; m++) {
+            const reached = reach[m * W + W - 1]!;
+            if (reached === 0) break;
+            const furthest = m + 1 < K ? reached & ~reach[(m + 1) * W + W - 1]! : reached;
+            if (furthest === 0) continue;
+            let clean = 0;
+            for (let d = 0; d < W; d++) clean |= reach[m * W + d]! & ~seenX[d]!;
+            dropped |= furthest & ~clean;
+          }
+        }
+        // Time to convert: the earliest start that completes, and its earliest completion.
+        const first = reach[last + W - 1]! & ~dropped & ~acc[K - 1]!;
+        if (first !== 0) {
+          for (let d = 0; d < W; d++) {
+            const hit = first & reach[last + d]! & ~(d === 0 ? 0 : reach[last + d - 1]!);
+            if (hit === 0) continue;
+            tally.times[d]! += popcount(hit);
+            for (let j = 0; j < Bw.length; j++) tally.segmentTimes[j]![d]! += popcount(hit & Bw[j]![w]!);
+          }
+        }
+        for (let k = 0; k < K; k++) acc[k]! |= reach[k * W + W - 1]! & ~dropped;
+      }
+      if (any === 0) continue;
+      for (let k = 0; k < K; k++) {
+        const users = acc[k]!;
+        if (users === 0) continue;
+        tally.counts[k]! += popcount(users);
+        for (let j = 0; j < Bw.length; j++) {
+          tally.segmentCounts[j]![k]! += popcount(users & Bw[j]![w]!);
+        }
+      }
+    }
   }
-  if (sofar.isEmpty) return local.empty;
-  let dropped = local.empty;
-  for (let m = 1; m < reach.length; m++) {
-    const reached = reach[m]![window - 1]!;
-    if (reached.isEmpty) break;
-    const furthest = local.andNot(reached, reach[m + 1]?.[window - 1]);
-    if (furthest.isEmpty) continue;
-    let clean = local.empty;
-    for (let d = 0; d < window; d++) clean = local.or(clean, local.andNot(reach[m]![d], seen[d]));
-    dropped = local.or(dropped, local.andNot(furthest, clean));
-  }
-  return dropped;
+  return tally;
 }
 
 function summarise(counts: number[], times: number[]): FunnelBreakdown {
