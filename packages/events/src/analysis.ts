@@ -11,6 +11,7 @@ import {
   isUnit,
   resolutionFor,
   type TimeRange,
+  toEpochMs,
   type Unit,
 } from '@porpoise/timerange';
 import { Events } from './events.js';
@@ -189,4 +190,49 @@ export const local = {
 /** a / b, 0 when b is 0. */
 export function ratio(a: number, b: number): number {
   return b === 0 ? 0 : a / b;
+}
+
+/** Default look-back for "seen before" (first-time cohorts, lifecycle's new): two years. */
+export const DEFAULT_HISTORY_DAYS = 730;
+/** Stored buckets "seen before" may OR, at most. */
+const MAX_HISTORY_BUCKETS = 5_000;
+
+/**
+ * Recorded buckets that exactly tile [fromMs, toMs), coarsest first where they fit (two years
+ * before a week are 23 months and a few weeks or days, not 730 days). `fromMs` is floored to
+ * the finest recorded unit; `toMs` must be a bucket boundary of it.
+ */
+export function historyCover(fromMs: number, toMs: number, options: ResolvedSeriesOptions): Bucket[] {
+  const units = options.resolutions; // finest first
+  const out: Bucket[] = [];
+  let cursor = bucketOf(fromMs, units[0]!, options).startMs;
+  while (cursor < toMs) {
+    let chosen: Bucket | undefined;
+    for (let u = units.length - 1; u >= 0 && chosen === undefined; u--) {
+      const candidate = bucketOf(cursor, units[u]!, options);
+      if (candidate.startMs === cursor && candidate.endMs <= toMs) chosen = candidate;
+    }
+    if (chosen === undefined) break; // toMs not on a recorded boundary: the rest is the current bucket's
+    out.push(chosen);
+    cursor = chosen.endMs;
+    if (out.length > MAX_HISTORY_BUCKETS) {
+      throw new InvalidArgumentError(
+        'since',
+        new Date(fromMs).toISOString(),
+        `reaches back over more than ${MAX_HISTORY_BUCKETS} recorded buckets: use a later since or record a coarser unit`,
+      );
+    }
+  }
+  return out;
+}
+
+/** The `since` option: an instant (default DEFAULT_HISTORY_DAYS before `beforeMs`). */
+export function sinceOf(value: unknown, beforeMs: number): number {
+  if (value === undefined) return beforeMs - DEFAULT_HISTORY_DAYS * 86_400_000;
+  if (value instanceof Date || typeof value === 'number' || (typeof value === 'object' && value !== null)) {
+    const ms = toEpochMs(value, 'since');
+    if (ms > beforeMs) return beforeMs;
+    return ms;
+  }
+  throw new InvalidArgumentError('since', value, 'must be a Date, DateTime or epoch ms');
 }

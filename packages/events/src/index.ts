@@ -11,4 +11,27 @@ export {
   funnel,
 } from './funnel.js';
 export { IdSet } from './id-set.js';
+export {
+  type LifecycleOptions,
+  type LifecyclePeriod,
+  type LifecycleResult,
+  lifecycle,
+} from './lifecycle.js';
 export { EventQuery } from './query.js';
+export {
+  type RetentionCell,
+  type RetentionCohort,
+  type RetentionGrid,
+  type RetentionKind,
+  type RetentionOptions,
+  type RetentionPoint,
+  type RetentionResult,
+  type RetentionRow,
+  retention,
+} from './retention.js';
+export {
+  type StickinessOptions,
+  type StickinessPeriod,
+  type StickinessResult,
+  stickiness,
+} from './stickiness.js';

@@ -116,3 +116,74 @@ export function occurrences(names: string[], users: number, from: number, to: nu
     { maxLength: 60 },
   );
 }
+
+export interface ModelRetentionRow {
+  size: number;
+  cells: number[];
+}
+
+/**
+ * Retention by enumeration, buckets as indices: cohort i in [0, cohorts); cells for periods k
+ * with bucket i + k ≤ lastStarted and k < periods. History starts at `historyFrom`.
+ */
+export function modelRetention(
+  model: Model,
+  start: string,
+  returning: string,
+  cohorts: number,
+  periods: number,
+  lastStarted: number,
+  kind: 'exact' | 'on-or-after',
+  cohort: 'recurring' | 'first-time',
+  historyFrom: number,
+  within?: (id: number) => boolean,
+): ModelRetentionRow[] {
+  const rows: ModelRetentionRow[] = [];
+  for (let i = 0; i < cohorts; i++) {
+    const members = model.users.filter(
+      (id) =>
+        (!within || within(id)) &&
+        model.did(id, start, i) &&
+        (cohort === 'recurring' || model.buckets(id, start, historyFrom, i - 1).length === 0),
+    );
+    const cells: number[] = [];
+    if (i > lastStarted) {
+      rows.push({ size: 0, cells });
+      continue;
+    }
+    const last = Math.min(periods - 1, lastStarted - i);
+    for (let k = 0; k <= last; k++) {
+      const until = kind === 'exact' ? i + k : i + last;
+      cells.push(members.filter((id) => model.buckets(id, returning, i + k, until).length > 0).length);
+    }
+    rows.push({ size: members.length, cells });
+  }
+  return rows;
+}
+
+export function modelLifecycle(model: Model, name: string, periods: number, historyFrom: number) {
+  return Array.from({ length: periods }, (_, p) => {
+    const out = { new: 0, returning: 0, resurrecting: 0, dormant: 0 };
+    for (const id of model.users) {
+      const now = model.did(id, name, p);
+      const last = model.did(id, name, p - 1);
+      const before = model.buckets(id, name, historyFrom, p - 2).length > 0;
+      if (now && !last && !before) out.new++;
+      if (now && last) out.returning++;
+      if (now && !last && before) out.resurrecting++;
+      if (last && !now) out.dormant++;
+    }
+    return out;
+  });
+}
+
+/** counts[k-1]: users active on exactly k of the buckets [from, from + size). */
+export function modelStickiness(model: Model, name: string, from: number, size: number, within?: (id: number) => boolean) {
+  const counts = new Array(size).fill(0);
+  for (const id of model.users) {
+    if (within && !within(id)) continue;
+    const k = model.buckets(id, name, from, from + size - 1).length;
+    if (k > 0) counts[k - 1]++;
+  }
+  return counts;
+}
