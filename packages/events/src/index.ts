@@ -1,4 +1,5 @@
 export { BackendError, InvalidArgumentError, PorpoiseError } from '@porpoise/storage';
+export { type BreakdownCount, type BreakdownCountsOptions, breakdownCounts } from './breakdown.js';
 export { type CohortCell, type CohortOptions, type CohortRow, cohort } from './cohort.js';
 export { type EventRecord, Events, type EventsOptions, MAX_ID } from './events.js';
 export {

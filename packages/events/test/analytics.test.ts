@@ -3,7 +3,14 @@ import { describeEachBackend } from '@porpoise/test-backends';
 import { dayrange, monthrange, weekrange } from '@porpoise/timerange';
 import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { Events, InvalidArgumentError, lifecycle, retention, stickiness } from '../src/index.js';
+import {
+  breakdownCounts,
+  Events,
+  InvalidArgumentError,
+  lifecycle,
+  retention,
+  stickiness,
+} from '../src/index.js';
 import { Model, modelLifecycle, modelRetention, modelStickiness, occurrences } from './model.js';
 
 /** Day d is 2 November 2026 + d (a Monday), at noon. */
@@ -32,9 +39,14 @@ describeEachBackend((make, kind) => {
     beforeEach(async () => {
       await record(events, [
         ['signup', 1, -3], // signed up before the range: not first-time on day 0
-        ['signup', 1, 0], ['active', 1, 0], ['active', 1, 2],
-        ['signup', 2, 0], ['active', 2, 1], ['active', 2, 6],
-        ['signup', 3, 1], ['active', 3, 3],
+        ['signup', 1, 0],
+        ['active', 1, 0],
+        ['active', 1, 2],
+        ['signup', 2, 0],
+        ['active', 2, 1],
+        ['active', 2, 6],
+        ['signup', 3, 1],
+        ['active', 3, 3],
       ]);
     });
 
@@ -120,11 +132,27 @@ describeEachBackend((make, kind) => {
             );
             const model = new Model(data);
             const expected = modelRetention(model, 's', returning, cohorts, periods, 6, kind, cohort, -10);
-            expect(result.rows.map((r) => ({ size: r.size, cells: r.cells.map((c) => c.retained) }))).toEqual(expected);
+            expect(result.rows.map((r) => ({ size: r.size, cells: r.cells.map((c) => c.retained) }))).toEqual(
+              expected,
+            );
             const inR = (id: number) => model.buckets(id, 'r', 0, Math.min(cohorts, 7) - 1).length > 0;
-            const segment = modelRetention(model, 's', returning, cohorts, periods, 6, kind, cohort, -10, inR);
+            const segment = modelRetention(
+              model,
+              's',
+              returning,
+              cohorts,
+              periods,
+              6,
+              kind,
+              cohort,
+              -10,
+              inR,
+            );
             expect(
-              result.breakdowns[0]!.rows.map((r) => ({ size: r.size, cells: r.cells.map((c) => c.retained) })),
+              result.breakdowns[0]!.rows.map((r) => ({
+                size: r.size,
+                cells: r.cells.map((c) => c.retained),
+              })),
             ).toEqual(segment);
           },
         ),
@@ -136,13 +164,22 @@ describeEachBackend((make, kind) => {
   describe('lifecycle', () => {
     it('new, returning, resurrecting and dormant per period', async () => {
       await record(events, [
-        ['active', 1, 0], ['active', 1, 1], ['active', 1, 2], // new, returning, returning
-        ['active', 2, 0], ['active', 2, 2], // new, dormant, resurrecting
-        ['active', 3, -5], ['active', 3, 1], // resurrecting on day 1, dormant on day 2
+        ['active', 1, 0],
+        ['active', 1, 1],
+        ['active', 1, 2], // new, returning, returning
+        ['active', 2, 0],
+        ['active', 2, 2], // new, dormant, resurrecting
+        ['active', 3, -5],
+        ['active', 3, 1], // resurrecting on day 1, dormant on day 2
       ]);
       const result = await lifecycle({ query: events.get('active'), range: days(0, 3) });
       expect(
-        result.periods.map(({ new: n, returning, resurrecting, dormant }) => [n, returning, resurrecting, dormant]),
+        result.periods.map(({ new: n, returning, resurrecting, dormant }) => [
+          n,
+          returning,
+          resurrecting,
+          dormant,
+        ]),
       ).toEqual([
         [2, 0, 0, 0],
         [0, 1, 1, 1],
@@ -153,20 +190,24 @@ describeEachBackend((make, kind) => {
 
     it('matches the brute-force model on random data', async () => {
       await fc.assert(
-        fc.asyncProperty(fc.integer({ min: 1, max: 6 }), occurrences(['a'], 6, -4, 6), async (periods, data) => {
-          const e = fresh();
-          await e.eventMany(data.map(({ name, id, bucket }) => ({ name, id, at: day(bucket) })));
-          const result = await lifecycle({ query: e.get('a'), range: days(0, periods) }, e);
-          const expected = modelLifecycle(new Model(data), 'a', Math.min(periods, 7), -10);
-          expect(
-            result.periods.map(({ new: n, returning, resurrecting, dormant }) => ({
-              new: n,
-              returning,
-              resurrecting,
-              dormant,
-            })),
-          ).toEqual(expected);
-        }),
+        fc.asyncProperty(
+          fc.integer({ min: 1, max: 6 }),
+          occurrences(['a'], 6, -4, 6),
+          async (periods, data) => {
+            const e = fresh();
+            await e.eventMany(data.map(({ name, id, bucket }) => ({ name, id, at: day(bucket) })));
+            const result = await lifecycle({ query: e.get('a'), range: days(0, periods) }, e);
+            const expected = modelLifecycle(new Model(data), 'a', Math.min(periods, 7), -10);
+            expect(
+              result.periods.map(({ new: n, returning, resurrecting, dormant }) => ({
+                new: n,
+                returning,
+                resurrecting,
+                dormant,
+              })),
+            ).toEqual(expected);
+          },
+        ),
         { numRuns: kind === 'memory' ? 200 : 30 },
       );
     });
@@ -175,11 +216,17 @@ describeEachBackend((make, kind) => {
   describe('stickiness', () => {
     it('users active on exactly k days of each week', async () => {
       await record(events, [
-        ['active', 1, 0], ['active', 1, 1], ['active', 1, 1], ['active', 1, 6],
+        ['active', 1, 0],
+        ['active', 1, 1],
+        ['active', 1, 1],
+        ['active', 1, 6],
         ['active', 2, 3],
         ['active', 3, 7], // the next week has not started by NOW
       ]);
-      const result = await stickiness({ query: events.get('active'), range: weekrange(midnight(0), midnight(7)) });
+      const result = await stickiness({
+        query: events.get('active'),
+        range: weekrange(midnight(0), midnight(7)),
+      });
       expect(result.periods).toHaveLength(1);
       expect(result.periods[0]!.counts).toEqual([1, 0, 1, 0, 0, 0, 0]);
       expect(result.periods[0]).toMatchObject({ active: 2, partial: true });
@@ -222,15 +269,65 @@ describeEachBackend((make, kind) => {
     });
   });
 
+  describe('breakdownCounts', () => {
+    it('one count per breakdown beside each bucket, in one read', async () => {
+      await record(events, [
+        ['active', 1, 0],
+        ['active', 2, 0],
+        ['active', 3, 1],
+        ['ios', 1, 1],
+        ['ios', 3, 4], // in the range: a segment for every bucket of it
+        ['ios', 2, 9], // outside the range
+      ]);
+      let reads = 0;
+      const original = backend.read.bind(backend);
+      backend.read = ((ops: never) => {
+        reads++;
+        return original(ops);
+      }) as typeof backend.read;
+      const result = await breakdownCounts({
+        query: events.get('active'),
+        range: days(0, 5),
+        breakdown: [events.get('ios')],
+      });
+      expect(result.map((r) => [r.count, ...r.breakdowns])).toEqual([
+        [2, 1],
+        [1, 1],
+        [0, 0],
+        [0, 0],
+        [0, 0],
+      ]);
+      expect(reads).toBe(1);
+    });
+  });
+
   describe('bad input is an InvalidArgumentError before any read', () => {
     const cases: Array<[string, () => Promise<unknown>]> = [
       ['retention: periods of 0', () => retention({ start: events.get('a'), range: days(0, 2), periods: 0 })],
-      ['retention: an unknown kind', () => retention({ start: events.get('a'), range: days(0, 2), periods: 2, kind: 'x' as never })],
-      ['retention: a unit finer than stored', () => retention({ start: events.get('a'), range: days(0, 2), periods: 2, unit: 'hour' })],
+      [
+        'retention: an unknown kind',
+        () => retention({ start: events.get('a'), range: days(0, 2), periods: 2, kind: 'x' as never }),
+      ],
+      [
+        'retention: a unit finer than stored',
+        () => retention({ start: events.get('a'), range: days(0, 2), periods: 2, unit: 'hour' }),
+      ],
       ['retention: no start query', () => retention({ start: 'a' as never, range: days(0, 2), periods: 2 })],
       ['lifecycle: no range', () => lifecycle({ query: events.get('a'), range: undefined as never })],
+      [
+        'breakdownCounts: no breakdown',
+        () => breakdownCounts({ query: events.get('a'), range: days(0, 2), breakdown: [] }),
+      ],
       ['stickiness: a day unit', () => stickiness({ query: events.get('a'), range: days(0, 2) })],
-      ['stickiness: a breakdown that is no query', () => stickiness({ query: events.get('a'), range: weekrange(-1, 0, { now: NOW }), breakdown: ['b' as never] })],
+      [
+        'stickiness: a breakdown that is no query',
+        () =>
+          stickiness({
+            query: events.get('a'),
+            range: weekrange(-1, 0, { now: NOW }),
+            breakdown: ['b' as never],
+          }),
+      ],
     ];
     for (const [label, run] of cases) {
       it(label, async () => {

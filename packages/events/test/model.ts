@@ -178,7 +178,13 @@ export function modelLifecycle(model: Model, name: string, periods: number, hist
 }
 
 /** counts[k-1]: users active on exactly k of the buckets [from, from + size). */
-export function modelStickiness(model: Model, name: string, from: number, size: number, within?: (id: number) => boolean) {
+export function modelStickiness(
+  model: Model,
+  name: string,
+  from: number,
+  size: number,
+  within?: (id: number) => boolean,
+) {
   const counts = new Array(size).fill(0);
   for (const id of model.users) {
     if (within && !within(id)) continue;
