@@ -4,9 +4,9 @@
  * `pnpm --filter @porpoise/bench analytics` (add `--quick` for small sizes). Prints a table.
  */
 import { parseArgs } from 'node:util';
-import { Events, funnel } from '@porpoise/events';
+import { cohort, Events, funnel, lifecycle, retention, stickiness } from '@porpoise/events';
 import { type Backend, MemoryBackend, RedisBackend } from '@porpoise/storage';
-import { dayrange } from '@porpoise/timerange';
+import { dayrange, monthrange, weekrange } from '@porpoise/timerange';
 import { Redis } from 'ioredis';
 import { startRedis } from './redis-server.js';
 import { markdown, median, millis, type Row } from './report.js';
@@ -71,6 +71,84 @@ async function scenario(label: string, backend: Backend): Promise<void> {
     met: ms <= 50,
   });
   console.log(rows.at(-1));
+  await grids(label, backend);
+}
+
+/**
+ * Sixteen weeks: each user signs up on one random day and is active in a week with
+ * probability 0.3, on 1-7 days of it; retention 12 × 12, lifecycle over 12 weeks, stickiness over 3 months.
+ */
+async function grids(label: string, backend: Backend): Promise<void> {
+  seed = 7;
+  const first = Date.UTC(2026, 7, 3); // a Monday, 16 weeks before NOW
+  const events = new Events(backend, {
+    now: () => NOW,
+    resolutions: ['day', 'week', 'month'],
+    prefix: 'grid',
+  });
+  function* weekly() {
+    for (let id = 0; id < USERS; id++) {
+      yield { name: 'signup', id, at: first + Math.floor(random() * 16 * 7) * DAY + 3_600_000 };
+      for (let week = 0; week < 16; week++) {
+        if (random() >= 0.3) continue;
+        const days = 1 + Math.floor(random() * 7);
+        for (let d = 0; d < days; d++)
+          yield { name: 'active', id, at: first + (week * 7 + d) * DAY + 3_600_000 };
+      }
+    }
+  }
+  await events.eventMany(weekly());
+  const active = events.get('active');
+  const signup = events.get('signup');
+  const weeks = weekrange(new Date(first + 2 * 7 * DAY), new Date(first + 14 * 7 * DAY));
+  const cases: Array<[string, () => Promise<unknown>, number]> = [
+    // Calibration: the existing cohort() grid, whose figure bench/RESULTS.md records on a quiet machine.
+    [
+      'cohort() 12 × 12 weekly (calibration)',
+      () => cohort({ cohort: signup, activity: active, range: weeks, periods: 11 }, events),
+      5,
+    ],
+    [
+      'retention 12 × 12 weekly, exact',
+      () => retention({ start: signup, returning: active, range: weeks, periods: 12 }, events),
+      10,
+    ],
+    [
+      'retention 12 × 12 weekly, on-or-after',
+      () =>
+        retention(
+          { start: signup, returning: active, range: weeks, periods: 12, kind: 'on-or-after' },
+          events,
+        ),
+      10,
+    ],
+    ['lifecycle over 12 weeks', () => lifecycle({ query: active, range: weeks }, events), 50],
+    [
+      'stickiness over 3 months',
+      () =>
+        stickiness(
+          {
+            query: active,
+            range: monthrange(new Date(Date.UTC(2026, 7, 1)), new Date(Date.UTC(2026, 10, 1))),
+          },
+          events,
+        ),
+      50,
+    ],
+  ];
+  for (const [name, run, goal] of cases) {
+    await run();
+    const ms = await median(7, run);
+    rows.push({
+      scenario: `${name}, ${USERS.toLocaleString('en-US')} users (${label})`,
+      ours: millis(ms),
+      baseline: '—',
+      ratio: '—',
+      goal: `≤ ${goal} ms`,
+      met: ms <= goal,
+    });
+    console.log(rows.at(-1));
+  }
 }
 
 async function main(): Promise<void> {
