@@ -1,6 +1,9 @@
 import { ActivityTracker, type ActivityTrackerOptions } from '@porpoise/activity';
 import { type CounterQuery, Counters, type CountersOptions, type CountRecord } from '@porpoise/counters';
 import {
+  type BreakdownCount,
+  type BreakdownCountsOptions,
+  breakdownCounts,
   type CohortOptions,
   type CohortRow,
   cohort,
@@ -8,6 +11,18 @@ import {
   type EventRecord,
   Events,
   type EventsOptions,
+  type FunnelOptions,
+  type FunnelResult,
+  funnel,
+  type LifecycleOptions,
+  type LifecycleResult,
+  lifecycle,
+  type RetentionOptions,
+  type RetentionResult,
+  retention,
+  type StickinessOptions,
+  type StickinessResult,
+  stickiness,
 } from '@porpoise/events';
 import { type Backend, InvalidArgumentError, MemoryBackend, validateBackend } from '@porpoise/storage';
 import type { Instant, TimeInput, TimeRange, Unit, WeekStart } from '@porpoise/timerange';
@@ -110,6 +125,25 @@ export class Analytics {
 
   /** The retention table of `@porpoise/events`' `cohort`, for queries made by this instance. */
   readonly cohort = (options: CohortOptions): Promise<CohortRow[]> => cohort(options, this.eventStore);
+
+  /** `@porpoise/events`' `funnel`: how many users reached each step within the window of their step 1. */
+  readonly funnel = (options: FunnelOptions): Promise<FunnelResult> => funnel(options, this.eventStore);
+
+  /** `@porpoise/events`' `retention`: the grid and its size-weighted curve. */
+  readonly retention = (options: RetentionOptions): Promise<RetentionResult> =>
+    retention(options, this.eventStore);
+
+  /** `@porpoise/events`' `lifecycle`: new, returning, resurrecting and dormant users per period. */
+  readonly lifecycle = (options: LifecycleOptions): Promise<LifecycleResult> =>
+    lifecycle(options, this.eventStore);
+
+  /** `@porpoise/events`' `stickiness`: per week or month, users active on exactly k of its days. */
+  readonly stickiness = (options: StickinessOptions): Promise<StickinessResult> =>
+    stickiness(options, this.eventStore);
+
+  /** `@porpoise/events`' `breakdownCounts`: per-bucket counts with one count per breakdown. */
+  readonly breakdownCounts = (options: BreakdownCountsOptions): Promise<BreakdownCount[]> =>
+    breakdownCounts(options, this.eventStore);
 
   /**
    * Ranges in this instance's zone and week start, whose numeric offsets count from its clock

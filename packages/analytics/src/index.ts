@@ -8,7 +8,37 @@ export {
   type TrackArgs,
 } from '@porpoise/activity';
 export { CounterQuery, CounterSnapshot, Counters, type CountRecord } from '@porpoise/counters';
-export { type CohortOptions, type CohortRow, cohort, EventQuery, Events, IdSet } from '@porpoise/events';
+export {
+  type BreakdownCount,
+  type BreakdownCountsOptions,
+  breakdownCounts,
+  type CohortOptions,
+  type CohortRow,
+  cohort,
+  EventQuery,
+  Events,
+  type FunnelOptions,
+  type FunnelOrder,
+  type FunnelResult,
+  type FunnelStep,
+  funnel,
+  IdSet,
+  type LifecycleOptions,
+  type LifecyclePeriod,
+  type LifecycleResult,
+  lifecycle,
+  type RetentionCell,
+  type RetentionKind,
+  type RetentionOptions,
+  type RetentionPoint,
+  type RetentionResult,
+  type RetentionRow,
+  retention,
+  type StickinessOptions,
+  type StickinessPeriod,
+  type StickinessResult,
+  stickiness,
+} from '@porpoise/events';
 export {
   type Backend,
   BackendError,
