@@ -28,6 +28,7 @@ export {
   type LifecycleResult,
   lifecycle,
   type RetentionCell,
+  type RetentionCohort,
   type RetentionKind,
   type RetentionOptions,
   type RetentionPoint,
