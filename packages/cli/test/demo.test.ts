@@ -36,7 +36,9 @@ describe('porpoise demo', () => {
     });
     expect(demo.recorded).toBe(53_207);
     const { funnel } = await import('@porpoise/events');
-    const steps = ['signup', 'first-play', 'playlist:created', 'subscribed'].map((name) => lib.events.get(name));
+    const steps = ['signup', 'first-play', 'playlist:created', 'subscribed'].map((name) =>
+      lib.events.get(name),
+    );
     const expected = await funnel({ steps, range: dayrange(-28, 0, lib.at), window: 7 }, lib.events);
     expect((demo.funnel as { steps: Array<{ users: number }> }).steps.map((s) => s.users)).toEqual(
       expected.steps.map((s) => s.count),
