@@ -231,7 +231,7 @@ function funnelChart(data: ReportData): string {
   const parts = steps.map((s, i) => {
     const w = Math.max(1, (s.count / best) * barMax);
     const rates = i === 0 ? '' : ` · ${pct(s.fromPrevious)} of previous · ${pct(s.fromStart)} of step 1`;
-    return `<g class="step" data-step="${i + 1}" data-event="${esc(s.event)}" data-value="${s.count}" data-from-previous="${s.fromPrevious}" data-from-start="${s.fromStart}" transform="translate(0 ${i * rowH})"><text class="label" x="${labelW - 10}" y="${rowH / 2}" text-anchor="end" dominant-baseline="middle">${esc(truncate(s.event, 20))}</text><rect x="${labelW}" y="6" width="${px(w)}" height="${rowH - 12}" rx="3"/><text x="${px(labelW + w + 6)}" y="${rowH / 2}" dominant-baseline="middle">${fmt(s.count)}${i === 0 ? '' : ` (${pct(s.fromPrevious)})`}</text><title>${esc(`${s.event}: ${fmt(s.count)}${rates}`)}</title></g>`;
+    return `<g class="step" data-step="${i + 1}" data-event="${esc(s.event)}" data-value="${s.count}" data-from-previous="${s.fromPrevious}" data-from-start="${s.fromStart}" transform="translate(0 ${i * rowH})"><text class="label" x="${labelW - 10}" y="${rowH / 2}" text-anchor="end" dominant-baseline="middle">${esc(truncate(s.event, 20))}</text><rect x="${labelW}" y="6" width="${px(w)}" height="${rowH - 12}" rx="3" fill="${SERIES_COLOURS[0]}"/><text x="${px(labelW + w + 6)}" y="${rowH / 2}" dominant-baseline="middle">${fmt(s.count)}${i === 0 ? '' : ` (${pct(s.fromPrevious)})`}</text><title>${esc(`${s.event}: ${fmt(s.count)}${rates}`)}</title></g>`;
   });
   return `<svg id="funnel-chart" viewBox="0 0 ${W} ${steps.length * rowH}" role="img" aria-label="funnel">${parts.join('')}</svg>`;
 }
@@ -248,7 +248,7 @@ function curveChart(data: ReportData): string {
   const line = points.map((p) => `${px(x(p.period))},${px(y(p.rate))}`).join(' ');
   const dots = points.map(
     (p) =>
-      `<circle class="point${p.partial ? ' live' : ''}" data-period="${p.period}" data-value="${p.rate}" data-retained="${p.retained}" data-size="${p.size}" cx="${px(x(p.period))}" cy="${px(y(p.rate))}" r="3.5"><title>${esc(`week ${p.period}: ${pct(p.rate)} of ${fmt(p.size)}${p.partial ? ' (not ended)' : ''}`)}</title></circle>`,
+      `<circle class="point${p.partial ? ' live' : ''}" data-period="${p.period}" data-value="${p.rate}" data-retained="${p.retained}" data-size="${p.size}" cx="${px(x(p.period))}" cy="${px(y(p.rate))}" r="3.5" fill="${p.partial ? '#ffffff' : SERIES_COLOURS[0]}" stroke="${SERIES_COLOURS[0]}"><title>${esc(`week ${p.period}: ${pct(p.rate)} of ${fmt(p.size)}${p.partial ? ' (not ended)' : ''}`)}</title></circle>`,
   );
   const axis = [0, 0.25, 0.5, 0.75, 1].map(
     (r) =>
@@ -296,7 +296,7 @@ function stickinessChart(data: ReportData): string {
   const bars = counts.map((count, k) => {
     const h = (count / best) * (H - 50);
     const x = 10 + k * slot + slot * 0.15;
-    return `<rect class="days" data-days="${k + 1}" data-value="${count}" x="${px(x)}" y="${px(H - 24 - h)}" width="${px(slot * 0.7)}" height="${px(h)}" rx="2"><title>${esc(`${fmt(count)} users on exactly ${k + 1} day${k === 0 ? '' : 's'} of ${key}`)}</title></rect><text x="${px(x + slot * 0.35)}" y="${H - 8}" text-anchor="middle" font-size="11">${k + 1}</text>`;
+    return `<rect class="days" data-days="${k + 1}" data-value="${count}" x="${px(x)}" y="${px(H - 24 - h)}" width="${px(slot * 0.7)}" height="${px(h)}" rx="2" fill="${SERIES_COLOURS[0]}"><title>${esc(`${fmt(count)} users on exactly ${k + 1} day${k === 0 ? '' : 's'} of ${key}`)}</title></rect><text x="${px(x + slot * 0.35)}" y="${H - 8}" text-anchor="middle" font-size="11">${k + 1}</text>`;
   });
   return `<svg id="stickiness-chart" viewBox="0 0 ${W} ${H}" role="img" aria-label="stickiness">${bars.join('')}</svg>`;
 }
