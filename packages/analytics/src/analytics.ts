@@ -8,6 +8,9 @@ import {
 } from '@porpoise/counters';
 import {
   type AnyEvents,
+  type BreakdownCount,
+  type BreakdownCountsOptions,
+  breakdownCounts,
   type CohortOptions,
   type CohortRow,
   cohort,
@@ -18,9 +21,21 @@ import {
   type EventStats,
   Events,
   type EventsOptions,
+  type FunnelOptions,
+  type FunnelResult,
+  funnel,
   type IdentityMap,
+  type LifecycleOptions,
+  type LifecycleResult,
+  lifecycle,
   type MarkRecord,
   type QueryOf,
+  type RetentionOptions,
+  type RetentionResult,
+  retention,
+  type StickinessOptions,
+  type StickinessResult,
+  stickiness,
 } from '@porpoise/events';
 import { Identities } from '@porpoise/identity';
 import {
@@ -30,7 +45,7 @@ import {
   InvalidArgumentError,
   type ListOptions,
   MemoryBackend,
-  type RetentionOptions,
+  type RetentionPolicy,
   validateBackend,
 } from '@porpoise/storage';
 import type { Instant, TimeInput, TimeRange, Unit, WeekStart } from '@porpoise/timerange';
@@ -48,7 +63,7 @@ export interface AnalyticsOptions {
    * Per unit, how long events' and counters' buckets are kept after they end, e.g.
    * `{ hour: '35d', day: '400d' }`. Every unit named must be recorded.
    */
-  retention?: RetentionOptions;
+  retention?: RetentionPolicy;
   /** Options for the events alone; they win over the shared ones above. */
   events?: EventsOptions;
   /** Options for the counters alone; they win over the shared ones above. */
@@ -218,6 +233,25 @@ export class Analytics<O extends AnalyticsOptions = AnalyticsOptions> {
   /** The retention table of `@porpoise/events`' `cohort`, for queries made by this instance. */
   readonly cohort = (options: CohortOptions): Promise<CohortRow[]> =>
     cohort(options, this.eventStore as AnyEvents);
+
+  /** `@porpoise/events`' `funnel`: how many users reached each step within the window of their step 1. */
+  readonly funnel = (options: FunnelOptions): Promise<FunnelResult> => funnel(options, this.eventStore);
+
+  /** `@porpoise/events`' `retention`: the grid and its size-weighted curve. */
+  readonly retention = (options: RetentionOptions): Promise<RetentionResult> =>
+    retention(options, this.eventStore);
+
+  /** `@porpoise/events`' `lifecycle`: new, returning, resurrecting and dormant users per period. */
+  readonly lifecycle = (options: LifecycleOptions): Promise<LifecycleResult> =>
+    lifecycle(options, this.eventStore);
+
+  /** `@porpoise/events`' `stickiness`: per week or month, users active on exactly k of its days. */
+  readonly stickiness = (options: StickinessOptions): Promise<StickinessResult> =>
+    stickiness(options, this.eventStore);
+
+  /** `@porpoise/events`' `breakdownCounts`: per-bucket counts with one count per breakdown. */
+  readonly breakdownCounts = (options: BreakdownCountsOptions): Promise<BreakdownCount[]> =>
+    breakdownCounts(options, this.eventStore);
 
   /**
    * Ranges in this instance's zone and week start, whose numeric offsets count from its clock

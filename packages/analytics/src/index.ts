@@ -15,7 +15,10 @@ export {
   type CountRecord,
 } from '@porpoise/counters';
 export {
+  type BreakdownCount,
+  type BreakdownCountsOptions,
   type BucketCount,
+  breakdownCounts,
   type CohortOptions,
   type CohortRow,
   cohort,
@@ -25,11 +28,32 @@ export {
   type EventStatsRow,
   Events,
   ExternalIdSet,
+  type FunnelOptions,
+  type FunnelOrder,
+  type FunnelResult,
+  type FunnelStep,
+  funnel,
   IdentifiedQuery,
   type IdentityMap,
   IdSet,
+  type LifecycleOptions,
+  type LifecyclePeriod,
+  type LifecycleResult,
+  lifecycle,
   type MarkRecord,
+  type RetentionCell,
+  type RetentionCohort,
+  type RetentionKind,
+  type RetentionOptions,
+  type RetentionPoint,
+  type RetentionResult,
+  type RetentionRow,
+  retention,
   type SegmentStatsRow,
+  type StickinessOptions,
+  type StickinessPeriod,
+  type StickinessResult,
+  stickiness,
 } from '@porpoise/events';
 export { type ExternalId, Identities, type IdentitiesOptions, type LinkResult } from '@porpoise/identity';
 export {
@@ -39,7 +63,7 @@ export {
   MemoryBackend,
   PorpoiseError,
   RedisBackend,
-  type RetentionOptions,
+  type RetentionPolicy,
   UnsupportedError,
 } from '@porpoise/storage';
 export {

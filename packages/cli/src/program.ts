@@ -6,9 +6,13 @@ import { type CountersFlags, countersCommand } from './commands/counters.js';
 import { type DeleteFlags, deleteCommand } from './commands/delete.js';
 import { type DemoFlags, demoCommand } from './commands/demo.js';
 import { type EventStep, type EventsFlags, eventsCommand, type StepOp } from './commands/events.js';
+import { type FunnelFlags, funnelCommand } from './commands/funnel.js';
+import { type LifecycleFlags, lifecycleCommand } from './commands/lifecycle.js';
 import { type NamesFlags, namesCommand } from './commands/names.js';
 import { type ReportFlags, reportCommand } from './commands/report.js';
+import { type RetentionFlags, retentionCommand } from './commands/retention.js';
 import { type StatsFlags, statsCommand } from './commands/stats.js';
+import { type StickinessFlags, stickinessCommand } from './commands/stickiness.js';
 import { UsageError } from './errors.js';
 import type { Io } from './io.js';
 import { isTerminal } from './terminal.js';
@@ -135,6 +139,62 @@ export function buildProgram(io: Io): Command {
       .option('--periods <n>', 'following periods per cohort (default 12)')
       .option('--range <range>', 'the cohort buckets (default <unit>:-<periods>)')
       .action((flags: CohortFlags) => cohortCommand(flags, io)),
+  );
+
+  common(
+    program
+      .command('funnel')
+      .description('how many users reached each step within a window of their step 1, and how long they took')
+      .argument('<steps...>', 'the events, first step first, e.g. signup first-play subscribed')
+      .option('--window <n>', 'buckets of the range unit a start has for the later steps (default 7)')
+      .option('--order <order>', 'sequential, strict or any (default sequential)')
+      .option('--exclude <name>', 'drop a start when this was done between step 1 and its last step')
+      .option('--range <range>', 'the buckets a step 1 may fall in (default day:-30)')
+      .option(
+        '--breakdown <name>',
+        'also the funnel of the users who did this in the range (repeatable)',
+        collect,
+      )
+      .action((names: string[], flags: FunnelFlags) => funnelCommand(names, flags, io)),
+  );
+
+  common(
+    program
+      .command('retention')
+      .description('the retention grid from period 0 and its size-weighted curve, exact or on-or-after')
+      .option('--start <name>', 'the event that puts a user in a cohort (default signup)')
+      .option('--returning <name>', 'the event that counts as coming back (default active)')
+      .option('--unit <unit>', 'cohort and period unit (default week)')
+      .option('--periods <n>', 'periods per cohort, period 0 included (default 8)')
+      .option('--kind <kind>', 'exact or on-or-after (default exact)')
+      .option('--cohort <cohort>', 'recurring or first-time (default recurring)')
+      .option('--range <range>', 'the cohort buckets (default <unit>:-<periods>..1)')
+      .option(
+        '--breakdown <name>',
+        'also the grid of the users who did this in the range (repeatable)',
+        collect,
+      )
+      .action((flags: RetentionFlags) => retentionCommand(flags, io)),
+  );
+
+  common(
+    program
+      .command('lifecycle')
+      .description('per period: new, returning, resurrecting and dormant users (PostHog definitions)')
+      .option('--event <name>', 'what counts as active (default active)')
+      .option('--unit <unit>', 'the period (default week)')
+      .option('--range <range>', 'the periods (default <unit>:-4..1)')
+      .action((flags: LifecycleFlags) => lifecycleCommand(flags, io)),
+  );
+
+  common(
+    program
+      .command('stickiness')
+      .description('per week or month: how many users were active on exactly k of its days')
+      .option('--event <name>', 'what counts as active (default active)')
+      .option('--unit <unit>', 'week or month (default week)')
+      .option('--range <range>', 'the periods (default <unit>:-1)')
+      .action((flags: StickinessFlags) => stickinessCommand(flags, io)),
   );
 
   const activity = program

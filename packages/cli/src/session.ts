@@ -3,15 +3,7 @@
  * --prefix). Without: a fresh in-process MemoryBackend, empty unless --demo seeds it with the
  * demo's synthetic month (then --now defaults to the demo's clock).
  */
-import {
-  Analytics,
-  type Backend,
-  BackendError,
-  MemoryBackend,
-  type Period,
-  PorpoiseError,
-  RedisBackend,
-} from '@porpoise/analytics';
+import { Analytics, type Backend, MemoryBackend, type Period, RedisBackend } from '@porpoise/analytics';
 import { parseInstant, parseWholeNumber, parseZone } from './args/values.js';
 import { demoBackend } from './demo/cache.js';
 import { DEMO_NOW, DEMO_USERS } from './demo/seed.js';

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { cohort } from '@porpoise/events';
+import { cohort, funnel, lifecycle, retention, stickiness } from '@porpoise/events';
 import { dayrange, weekrange } from '@porpoise/timerange';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -162,6 +162,35 @@ describe.skipIf(!hasChromium)('porpoise report in headless Chromium', () => {
           rows.map((r) => r.counts[bucket]),
         );
       }
+    });
+
+    it('draws the funnel, the retention curve, lifecycle bars and the stickiness histogram the library computes', async () => {
+      const e = (name: string) => lib.events.get(name);
+      const days = dayrange(-30, 0, lib.at);
+      const weeks = weekrange(-8, 0, lib.at);
+      const steps = ['signup', 'first-play', 'playlist:created', 'subscribed'];
+      const expected = await funnel({ steps: steps.map(e), range: days, window: 7 }, lib.events);
+      expect(await numbers(opened.page, '#funnel-chart g.step')).toEqual(expected.steps.map((s) => s.count));
+      expect(await numbers(opened.page, '#funnel-chart g.step', 'data-from-previous')).toEqual(
+        expected.steps.map((s) => s.fromPrevious),
+      );
+      expect(expected.steps[3]!.count).toBeGreaterThan(0);
+      const grid = await retention(
+        { start: e('signup'), returning: e('active'), range: weeks, periods: 8 },
+        lib.events,
+      );
+      expect(await numbers(opened.page, '#retention-curve circle.point')).toEqual(
+        grid.curve.map((p) => p.rate),
+      );
+      const life = await lifecycle({ query: e('active'), range: weeks }, lib.events);
+      for (const status of ['new', 'returning', 'resurrecting', 'dormant'] as const) {
+        expect(await numbers(opened.page, `#lifecycle-chart rect[data-status="${status}"]`)).toEqual(
+          life.periods.map((p) => p[status]),
+        );
+      }
+      const sticky = await stickiness({ query: e('active'), range: weekrange(-1, 0, lib.at) }, lib.events);
+      expect(await numbers(opened.page, '#stickiness-chart rect.days')).toEqual(sticky.periods[0]!.counts);
+      expect(await opened.page.isVisible('#funnel-chart')).toBe(true);
     });
 
     it('carries the same numbers as inline JSON', async () => {

@@ -82,7 +82,7 @@ export {
   MAX_RETENTION_MS,
   parseDuration,
   type Retention,
-  type RetentionOptions,
+  type RetentionPolicy,
   resolveRetention,
   secondsToKeep,
 } from './retention.js';

@@ -9,7 +9,7 @@ import { InvalidArgumentError, isUnit, type Unit } from '@porpoise/timerange';
 export type Duration = number | string;
 
 /** Per recorded unit, how long its buckets are kept after they end: `{ minute: '2d', hour: '35d' }`. */
-export type RetentionOptions = Partial<Record<Unit, Duration>>;
+export type RetentionPolicy = Partial<Record<Unit, Duration>>;
 
 /** Retention resolved to milliseconds per unit; units without an entry are kept forever. */
 export type Retention = ReadonlyMap<Unit, number>;

@@ -13,7 +13,7 @@ import {
   type WeekStart,
 } from '@porpoise/timerange';
 import { validateNamespace } from './names.js';
-import { type Retention, type RetentionOptions, resolveRetention } from './retention.js';
+import { type Retention, type RetentionPolicy, resolveRetention } from './retention.js';
 
 export interface SeriesOptions {
   /** Units data is recorded at. Default hour, day, week and month. */
@@ -30,7 +30,7 @@ export interface SeriesOptions {
    * Per recorded unit, how long its buckets are kept after they end (`{ hour: '35d', day:
    * '400d' }`): each key gets an expiry on its first write. Units without one are kept forever.
    */
-  retention?: RetentionOptions;
+  retention?: RetentionPolicy;
 }
 
 export interface ResolvedSeriesOptions {

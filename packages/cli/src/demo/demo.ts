@@ -7,7 +7,7 @@ import { type Backend, dayrange, weekrange } from '@porpoise/analytics';
 import { DateTime } from 'luxon';
 import { bar, peakOf, sparkline } from '../format/chart.js';
 import { fmt, heading, pct, table } from '../format/text.js';
-import { collapseDemo, DEMO_DAYS, DEMO_PLATFORMS, demoAnalytics, recordDemo } from './seed.js';
+import { collapseDemo, DEMO_DAYS, DEMO_FUNNEL, DEMO_PLATFORMS, demoAnalytics, recordDemo } from './seed.js';
 
 export interface DemoOptions {
   users: number;
@@ -25,6 +25,10 @@ export interface DemoResult {
   loggedInAndPlayed: Array<{ day: string; loggedIn: number; played: number; share: number }>;
   topSongsYesterday: { top: Array<{ song: string; plays: number }>; plays: number; songs: number };
   retention: Array<{ cohort: string; signups: number; rates: number[] }>;
+  funnel: {
+    steps: Array<{ event: string; users: number; fromPrevious: number; fromStart: number }>;
+    medianDays: number | null;
+  };
   activity: {
     daily: Array<{ date: string; counts: Record<string, number>; final: boolean }>;
     monthly: Array<{ date: string; counts: Record<string, number>; final: boolean }>;
@@ -121,6 +125,41 @@ export async function runDemo(
     ),
   );
 
+  say(heading('Signup funnel, last 28 days (7-day window)'));
+  const funnel = await analytics.funnel({
+    steps: DEMO_FUNNEL.map((name) => analytics.events(name)),
+    range: dayrange(-28, 0, opts),
+    window: 7,
+  });
+  const funnelSteps = funnel.steps.map((s, k) => ({
+    event: DEMO_FUNNEL[k]!,
+    users: s.count,
+    fromPrevious: s.fromPrevious,
+    fromStart: s.fromStart,
+  }));
+  say(
+    table(
+      ['step', 'users', 'from previous', 'from signup', ''],
+      funnelSteps.map((s) => [
+        s.event,
+        fmt(s.users),
+        pct(s.fromPrevious),
+        pct(s.fromStart),
+        bar(s.users, funnelSteps[0]!.users, 20),
+      ]),
+    ),
+  );
+  const converted = funnel.timeToConvert.reduce((n, t) => n + t.count, 0);
+  let medianDays: number | null = null;
+  for (let seen = 0, d = 0; d < funnel.timeToConvert.length && converted > 0; d++) {
+    seen += funnel.timeToConvert[d]!.count;
+    if (seen * 2 >= converted) {
+      medianDays = d;
+      break;
+    }
+  }
+  say(`${fmt(converted)} subscribed within the window; median time from signup: ${medianDays ?? '-'} days`);
+
   say(heading('Active users by platform (activity tracker)'));
   const collapseStarted = performance.now();
   await collapseDemo(analytics);
@@ -182,6 +221,7 @@ export async function runDemo(
       songs: yesterday.values.size,
     },
     retention: rows.map((r) => ({ cohort: r.bucket.key, signups: r.size, rates: r.rates })),
+    funnel: { steps: funnelSteps, medianDays },
     activity: { daily, monthly },
     timings: { ingestMs, collapseMs, queriesMs: queryMs },
   };

@@ -5,7 +5,7 @@
  * --redis URL --keep` leaves in Redis.
  */
 import { Analytics, type Backend, type Period } from '@porpoise/analytics';
-import { simulate } from './synthetic.js';
+import { prng, simulate } from './synthetic.js';
 
 export const DEMO_NOW = new Date('2026-11-24T12:00:00Z');
 export const DEMO_DAYS = 35;
@@ -43,7 +43,9 @@ export async function recordDemo(
   onDay?: (done: number, total: number) => void,
 ): Promise<number> {
   let recorded = 0;
+  const signups: Array<[id: number, day: number]> = [];
   for (const day of simulate({ users, days: DEMO_DAYS, songs: DEMO_SONGS, start: DEMO_START })) {
+    for (const id of day.signups) signups.push([id, day.day]);
     const at = DEMO_START + day.day * 86_400_000 + 3_600_000;
     await analytics.eventMany([
       ...day.signups.map((id) => ({ name: 'signup', id, at })),
@@ -65,7 +67,43 @@ export async function recordDemo(
   const pro: Array<{ name: string; id: number }> = [];
   for (let id = 0; id < users; id += 5) pro.push({ name: 'plan:pro', id });
   await analytics.markMany(pro);
-  return recorded;
+  const funnel = funnelEvents(signups);
+  await analytics.eventMany(funnel);
+  return recorded + funnel.length;
+}
+
+/** The demo's signup funnel, in order: each step after the one before, within days. */
+export const DEMO_FUNNEL = ['signup', 'first-play', 'playlist:created', 'subscribed'] as const;
+
+/**
+ * After signing up, a user plays a first song (80%, mostly the same day), may make a
+ * playlist (45% of them, within days), and may subscribe (35% of those, later still). Its own
+ * random stream, so the month's other events (and every other section) are unchanged.
+ */
+function funnelEvents(signups: ReadonlyArray<readonly [number, number]>) {
+  const random = prng(2026);
+  const delay = (p: number) => {
+    let days = 0;
+    while (days < 20 && random() > p) days++;
+    return days;
+  };
+  const out: Array<{ name: string; id: number; at: number }> = [];
+  const at = (day: number) => DEMO_START + day * 86_400_000 + 3_600_000 + Math.floor(random() * 72_000_000);
+  for (const [id, joined] of signups) {
+    const steps: Array<[string, number, number]> = [
+      ['first-play', 0.8, 0.6],
+      ['playlist:created', 0.45, 0.35],
+      ['subscribed', 0.35, 0.2],
+    ];
+    let day = joined;
+    for (const [name, share, speed] of steps) {
+      if (random() >= share) break;
+      day += delay(speed);
+      if (day >= DEMO_DAYS) break;
+      out.push({ name, id, at: at(day) });
+    }
+  }
+  return out;
 }
 
 /** The demo's nightly job: every closed day of the last 60, and the last 12 closed months. */

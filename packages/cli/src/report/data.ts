@@ -13,7 +13,11 @@ export interface ReportOptions {
   top: number;
   zone: string;
   now: Date;
+  /** The funnel's steps (default: the demo's signup funnel). */
+  funnel?: string[];
 }
+
+export const DEFAULT_FUNNEL = ['signup', 'first-play', 'playlist:created', 'subscribed'];
 
 export interface ReportData {
   generatedFor: string;
@@ -39,6 +43,14 @@ export interface ReportData {
   }>;
   counters: { key: string; total: number; ids: number; top: Array<{ id: string; count: number }> };
   activity: { names: string[]; aggregates: Record<string, string[]>; rows: LookupRow[] };
+  /** Funnel over the `days` starts with a 7-day window. */
+  funnel: Array<{ event: string; count: number; fromPrevious: number; fromStart: number }>;
+  /** Weekly retention of `cohort` → `active`, averaged over cohorts weighted by size, from period 0. */
+  curve: Array<{ period: number; rate: number; retained: number; size: number; partial: boolean }>;
+  /** Weekly lifecycle of `active` over the last `weeks` weeks. */
+  lifecycle: Array<{ key: string; new: number; returning: number; resurrecting: number; dormant: number }>;
+  /** The last whole week: users of `active` on exactly k of its days. */
+  stickiness: { key: string; counts: number[] };
   version: string;
 }
 
@@ -70,7 +82,44 @@ export async function gatherReport(
     // An overview of whatever was recorded: a bucket with no activity shows 0, as events do.
     allowUnknownBuckets: true,
   });
+  const steps = options.funnel ?? DEFAULT_FUNNEL;
+  const weeks = weekrange(-options.weeks, 0, at);
+  const [funnel, retention, lifecycle, stickiness] = await Promise.all([
+    analytics.funnel({ steps: steps.map((name) => analytics.events(name)), range: days, window: 7 }),
+    analytics.retention({
+      start: analytics.events(options.cohort),
+      returning: active,
+      range: weeks,
+      periods: options.weeks,
+    }),
+    analytics.lifecycle({ query: active, range: weeks }),
+    analytics.stickiness({ query: active, range: weekrange(-1, 0, at) }),
+  ]);
   return {
+    funnel: funnel.steps.map((s, k) => ({
+      event: steps[k]!,
+      count: s.count,
+      fromPrevious: s.fromPrevious,
+      fromStart: s.fromStart,
+    })),
+    curve: retention.curve.map(({ period, rate, retained, size, partial }) => ({
+      period,
+      rate,
+      retained,
+      size,
+      partial,
+    })),
+    lifecycle: lifecycle.periods.map((p) => ({
+      key: p.bucket.key,
+      new: p.new,
+      returning: p.returning,
+      resurrecting: p.resurrecting,
+      dormant: p.dormant,
+    })),
+    stickiness: {
+      key: stickiness.periods[0]?.bucket.key ?? '',
+      counts: stickiness.periods[0]?.counts ?? [],
+    },
     generatedFor: options.now.toISOString(),
     zone: options.zone,
     ...meta,

@@ -220,6 +220,87 @@ function countersChart(data: ReportData): string {
   return `<svg id="top-counters" viewBox="0 0 ${W} ${top.length * rowH}" role="img" aria-label="${esc(`Top ${key}`)}">${parts.join('')}</svg>`;
 }
 
+function funnelChart(data: ReportData): string {
+  const steps = data.funnel;
+  if (steps.length === 0 || steps[0]!.count === 0) return '<p class="empty">No step 1 in this range.</p>';
+  const W = 640;
+  const rowH = 34;
+  const labelW = 150;
+  const barMax = W - labelW - 170;
+  const best = Math.max(1, steps[0]!.count);
+  const parts = steps.map((s, i) => {
+    const w = Math.max(1, (s.count / best) * barMax);
+    const rates = i === 0 ? '' : ` · ${pct(s.fromPrevious)} of previous · ${pct(s.fromStart)} of step 1`;
+    return `<g class="step" data-step="${i + 1}" data-event="${esc(s.event)}" data-value="${s.count}" data-from-previous="${s.fromPrevious}" data-from-start="${s.fromStart}" transform="translate(0 ${i * rowH})"><text class="label" x="${labelW - 10}" y="${rowH / 2}" text-anchor="end" dominant-baseline="middle">${esc(truncate(s.event, 20))}</text><rect x="${labelW}" y="6" width="${px(w)}" height="${rowH - 12}" rx="3" fill="${SERIES_COLOURS[0]}"/><text x="${px(labelW + w + 6)}" y="${rowH / 2}" dominant-baseline="middle">${fmt(s.count)}${i === 0 ? '' : ` (${pct(s.fromPrevious)})`}</text><title>${esc(`${s.event}: ${fmt(s.count)}${rates}`)}</title></g>`;
+  });
+  return `<svg id="funnel-chart" viewBox="0 0 ${W} ${steps.length * rowH}" role="img" aria-label="funnel">${parts.join('')}</svg>`;
+}
+
+function curveChart(data: ReportData): string {
+  const points = data.curve;
+  if (points.length === 0) return '<p class="empty">No cohorts in this range.</p>';
+  const W = 640;
+  const H = 200;
+  const m = { left: 44, right: 12, top: 10, bottom: 28 };
+  const x = (k: number) =>
+    m.left + (points.length === 1 ? 0 : (k / (points.length - 1)) * (W - m.left - m.right));
+  const y = (r: number) => m.top + (1 - r) * (H - m.top - m.bottom);
+  const line = points.map((p) => `${px(x(p.period))},${px(y(p.rate))}`).join(' ');
+  const dots = points.map(
+    (p) =>
+      `<circle class="point${p.partial ? ' live' : ''}" data-period="${p.period}" data-value="${p.rate}" data-retained="${p.retained}" data-size="${p.size}" cx="${px(x(p.period))}" cy="${px(y(p.rate))}" r="3.5" fill="${p.partial ? '#ffffff' : SERIES_COLOURS[0]}" stroke="${SERIES_COLOURS[0]}"><title>${esc(`week ${p.period}: ${pct(p.rate)} of ${fmt(p.size)}${p.partial ? ' (not ended)' : ''}`)}</title></circle>`,
+  );
+  const axis = [0, 0.25, 0.5, 0.75, 1].map(
+    (r) =>
+      `<text x="${m.left - 6}" y="${px(y(r))}" text-anchor="end" dominant-baseline="middle" font-size="11">${pct(r)}</text>`,
+  );
+  const labels = points.map(
+    (p) => `<text x="${px(x(p.period))}" y="${H - 8}" text-anchor="middle" font-size="11">${p.period}</text>`,
+  );
+  return `<svg id="retention-curve" viewBox="0 0 ${W} ${H}" role="img" aria-label="retention curve">${axis.join('')}${labels.join('')}<polyline class="series" stroke="${SERIES_COLOURS[0]}" fill="none" points="${line}"/>${dots.join('')}</svg>`;
+}
+
+const LIFECYCLE = ['new', 'returning', 'resurrecting', 'dormant'] as const;
+
+function lifecycleChart(data: ReportData): string {
+  const periods = data.lifecycle;
+  if (periods.length === 0) return '<p class="empty">No periods in this range.</p>';
+  const W = 640;
+  const H = 240;
+  const zero = 150;
+  const up = Math.max(1, ...periods.map((p) => p.new + p.returning + p.resurrecting));
+  const down = Math.max(1, ...periods.map((p) => p.dormant));
+  const scale = Math.min((zero - 10) / up, (H - zero - 24) / down);
+  const slot = (W - 20) / periods.length;
+  const bars = periods.map((p, i) => {
+    let top = zero;
+    const x = 10 + i * slot + slot * 0.15;
+    const w = slot * 0.7;
+    const rects = LIFECYCLE.map((status, s) => {
+      const h = p[status] * scale;
+      const yy = status === 'dormant' ? zero : (top -= h);
+      return `<rect class="status ${status}" data-period="${esc(p.key)}" data-status="${status}" data-value="${p[status]}" x="${px(x)}" y="${px(yy)}" width="${px(w)}" height="${px(h)}" fill="${SERIES_COLOURS[s]}"><title>${esc(`${p.key} ${status}: ${fmt(p[status])}`)}</title></rect>`;
+    });
+    return `${rects.join('')}<text x="${px(x + w / 2)}" y="${H - 6}" text-anchor="middle" font-size="11">${esc(p.key)}</text>`;
+  });
+  return `<svg id="lifecycle-chart" viewBox="0 0 ${W} ${H}" role="img" aria-label="lifecycle">${bars.join('')}<line x1="10" x2="${W - 10}" y1="${zero}" y2="${zero}" stroke="currentColor"/></svg>`;
+}
+
+function stickinessChart(data: ReportData): string {
+  const { counts, key } = data.stickiness;
+  if (counts.length === 0) return '<p class="empty">No week in this range.</p>';
+  const W = 640;
+  const H = 200;
+  const best = Math.max(1, ...counts);
+  const slot = (W - 20) / counts.length;
+  const bars = counts.map((count, k) => {
+    const h = (count / best) * (H - 50);
+    const x = 10 + k * slot + slot * 0.15;
+    return `<rect class="days" data-days="${k + 1}" data-value="${count}" x="${px(x)}" y="${px(H - 24 - h)}" width="${px(slot * 0.7)}" height="${px(h)}" rx="2" fill="${SERIES_COLOURS[0]}"><title>${esc(`${fmt(count)} users on exactly ${k + 1} day${k === 0 ? '' : 's'} of ${key}`)}</title></rect><text x="${px(x + slot * 0.35)}" y="${H - 8}" text-anchor="middle" font-size="11">${k + 1}</text>`;
+  });
+  return `<svg id="stickiness-chart" viewBox="0 0 ${W} ${H}" role="img" aria-label="stickiness">${bars.join('')}</svg>`;
+}
+
 function colourOf(names: readonly string[], name: string): string {
   return SERIES_COLOURS[names.indexOf(name) % SERIES_COLOURS.length]!;
 }
@@ -369,6 +450,29 @@ ${countersChart(data)}
 <h2>Activity by bucket</h2>
 <p class="sub">Active users per bucket from the activity tracker.</p>
 ${breakdown(data)}
+</section>
+</div>
+<section class="card" id="funnel">
+<h2>Funnel</h2>
+<p class="sub">Users whose <code>${esc(data.funnel[0]?.event ?? '')}</code> fell in the ${data.days} days, reaching each step in order within 7 days of it; the share of the previous step in brackets.</p>
+${funnelChart(data)}
+</section>
+<section class="card" id="retention-average">
+<h2>Retention curve</h2>
+<p class="sub">Share of the weekly <code>${esc(data.names.cohort)}</code> cohorts doing <code>${active}</code> k weeks on (week 0: their own), averaged weighted by cohort size; hollow: not ended.</p>
+${curveChart(data)}
+</section>
+<div class="cols">
+<section class="card" id="lifecycle">
+<h2>Lifecycle</h2>
+<p class="sub">Weekly <code>${active}</code> users: new, returning, resurrecting above the line; dormant below.</p>
+${lifecycleChart(data)}
+${legend(LIFECYCLE.map((label, s) => ({ swatch: '', style: `background:${SERIES_COLOURS[s]}`, label })))}
+</section>
+<section class="card" id="stickiness">
+<h2>Stickiness</h2>
+<p class="sub">Users of <code>${active}</code> on exactly k days of ${esc(data.stickiness.key)}.</p>
+${stickinessChart(data)}
 </section>
 </div>
 <section class="card" id="activity">
