@@ -55,7 +55,13 @@ export {
   type StickinessResult,
   stickiness,
 } from '@porpoise/events';
-export { type ExternalId, Identities, type IdentitiesOptions, type LinkResult } from '@porpoise/identity';
+export {
+  canonicalId,
+  type ExternalId,
+  Identities,
+  type IdentitiesOptions,
+  type LinkResult,
+} from '@porpoise/identity';
 export {
   type Backend,
   BackendError,

@@ -116,6 +116,10 @@ export function buildProgram(io: Io): Command {
       .option('--ids', 'list the ids of each bucket (at most --limit each)')
       .option('--limit <n>', 'ids listed per bucket with --ids (default 20)')
       .option('--id <n>', 'show whether this id is in each bucket')
+      .option(
+        '--identities [dictionary]',
+        'the events were recorded with string ids through this id dictionary (default ids): --ids lists them and --id takes one',
+      )
       .action((name: string, flags: EventsFlags) => eventsCommand(name, steps, flags, io)),
   );
 

@@ -3,7 +3,16 @@
  * counts per bucket. An operand `name@<range>` is the event over that whole range (the same in
  * every bucket); `--during <range>` answers the whole expression once, over one range.
  */
-import type { Analytics, Bucket, EventQuery, IdSet, RangeOptions, TimeRange } from '@porpoise/analytics';
+import {
+  type Analytics,
+  type Bucket,
+  canonicalId,
+  type EventQuery,
+  Identities,
+  type IdSet,
+  type RangeOptions,
+  type TimeRange,
+} from '@porpoise/analytics';
 import { parseRange } from '../args/range.js';
 import { parseEventId, parseWholeNumber } from '../args/values.js';
 import { UsageError } from '../errors.js';
@@ -30,6 +39,8 @@ export interface EventsFlags extends CommonFlags {
   ids?: boolean;
   limit?: string;
   id?: string;
+  /** The id dictionary the events were recorded through (`true`: the default, `ids`). */
+  identities?: string | boolean;
 }
 
 export const DEFAULT_EVENTS_RANGE = 'day:-14';
@@ -102,7 +113,8 @@ interface BucketRow {
   count: number;
   /** Whether the bucket holds any data of the query's events. */
   recorded?: boolean;
-  ids?: number[];
+  /** Integers as stored; with --identities, the external ids they stand for. */
+  ids?: Array<number | string>;
   /** Ids of the bucket left out of `ids` (beyond --limit). */
   more?: number;
   /** Whether --id is in the bucket. */
@@ -135,7 +147,17 @@ export async function eventsCommand(name: string, steps: readonly EventStep[], f
   const limit =
     flags.limit === undefined ? DEFAULT_ID_LIMIT : parseWholeNumber(flags.limit, '--limit', 0, MAX_ID_LIMIT);
   if (flags.limit !== undefined && !flags.ids) throw new UsageError('--limit applies to --ids');
-  const id = flags.id === undefined ? undefined : parseEventId(flags.id);
+  const dictionary =
+    flags.identities === undefined || flags.identities === false
+      ? undefined
+      : flags.identities === true
+        ? 'ids'
+        : flags.identities;
+  // With --identities, --id is an external id (a UUID, an email): checked now, looked up once the backend is open.
+  const external = dictionary === undefined ? undefined : flags.id;
+  if (external !== undefined) canonicalId(external, '--id');
+  let id: number | null | undefined =
+    flags.id === undefined || dictionary !== undefined ? undefined : parseEventId(flags.id);
   const during = flags.during !== undefined;
   const read = async (analytics: Analytics): Promise<BucketRow[]> => {
     let query = buildQuery(operandMaker(analytics, rangeOptions), name, steps);
@@ -147,7 +169,7 @@ export async function eventsCommand(name: string, steps: readonly EventStep[], f
         row.ids = firstIds(set, limit);
         row.more = set.size - row.ids.length;
       }
-      if (id !== undefined) row.member = set.has(id);
+      if (id !== undefined) row.member = id !== null && set.has(id);
       return [row];
     }
     const rows: BucketRow[] = [];
@@ -160,7 +182,7 @@ export async function eventsCommand(name: string, steps: readonly EventStep[], f
           row.ids = firstIds(set, limit);
           row.more = set.size - row.ids.length;
         }
-        if (id !== undefined) row.member = set.has(id);
+        if (id !== undefined) row.member = id !== null && set.has(id);
         rows.push(row);
       }
     } else {
@@ -170,7 +192,14 @@ export async function eventsCommand(name: string, steps: readonly EventStep[], f
   };
   const session = await openSession(settings, io, { check: read });
   try {
+    const identities =
+      dictionary === undefined
+        ? undefined
+        : new Identities(session.backend, { prefix: dictionary, cacheSize: 0 });
+    if (identities !== undefined && external !== undefined)
+      id = (await identities.peek([external]))[0] ?? null;
     const rows = await read(session.analytics);
+    if (identities !== undefined) await toExternal(identities, rows);
     const expression = expressionText(name, steps);
     if (settings.json) {
       io.stdout.write(
@@ -180,7 +209,7 @@ export async function eventsCommand(name: string, steps: readonly EventStep[], f
           name,
           steps,
           ...(during ? { during: { spec, ...rangeJson(range) } } : { range: { spec, ...rangeJson(range) } }),
-          ...(id === undefined ? {} : { id }),
+          ...(flags.id === undefined ? {} : { id: external ?? id }),
           source: session.source,
           ...(during
             ? { ...rows[0]!, bucket: undefined }
@@ -196,16 +225,29 @@ export async function eventsCommand(name: string, steps: readonly EventStep[], f
       return;
     }
     const describe = session.describe();
+    const shown = flags.id === undefined ? undefined : (external ?? id ?? undefined);
     io.stdout.write(
       `${
         during
-          ? renderDuring(expression, spec, range, rows[0]!, { id, limit, describe })
-          : renderEvents(expression, spec, range, rows, { id, limit, describe })
+          ? renderDuring(expression, spec, range, rows[0]!, { id: shown, limit, describe })
+          : renderEvents(expression, spec, range, rows, { id: shown, limit, describe })
       }\n`,
     );
   } finally {
     await session.close();
   }
+}
+
+/**
+ * The listed integers as the external ids they stand for: one batched lookup for every row. An
+ * integer no id owns (a `--not` reaches them) is shown as `#n`.
+ */
+async function toExternal(identities: Identities, rows: BucketRow[]): Promise<void> {
+  const ints = [...new Set(rows.flatMap((row) => (row.ids ?? []) as number[]))];
+  if (ints.length === 0) return;
+  const found = await identities.lookup(ints);
+  const byInt = new Map(ints.map((n, i) => [n, found[i] ?? `#${n}`]));
+  for (const row of rows) if (row.ids) row.ids = row.ids.map((n) => byInt.get(n as number)!);
 }
 
 /** `--during`: the expression once, over the whole range. */
@@ -214,7 +256,7 @@ function renderDuring(
   spec: string,
   range: TimeRange,
   row: BucketRow,
-  options: { id: number | undefined; limit: number; describe: string },
+  options: { id: number | string | undefined; limit: number; describe: string },
 ): string {
   const lines = [
     `${expression}, during ${spec}`,
@@ -238,7 +280,7 @@ function renderEvents(
   spec: string,
   range: TimeRange,
   rows: readonly BucketRow[],
-  options: { id: number | undefined; limit: number; describe: string },
+  options: { id: number | string | undefined; limit: number; describe: string },
 ): string {
   const lines = [expression, `${spec} · ${rangeLabel(range)} · ${options.describe}`, ''];
   if (rows.length === 0) return [...lines, '(no buckets in this range)'].join('\n');
