@@ -3,6 +3,7 @@ import {
   type BatchOptions,
   batchWriteOptions,
   bit,
+  Coalescer,
   type Duration,
   MAX_QUERY_LEAVES,
   mapRecords,
@@ -182,6 +183,10 @@ export class ActivityTracker {
   readonly #retention = new Map<Period, number>();
   /** Raw keys this process has given their expiry. */
   readonly #expiring = new Set<string>();
+  /** Plain `track` calls of one tick, written together as one `trackMany`. */
+  readonly #coalescer = new Coalescer<Omit<TrackArgs, 'oldId' | 'oldBucket'>>((records) =>
+    this.trackMany(records),
+  );
 
   constructor(backend: Backend, options: ActivityTrackerOptions = {}) {
     validateBackend(backend);
@@ -246,7 +251,9 @@ export class ActivityTracker {
   /**
    * Record that `id` was active in `bucket` at `date`, in every chosen period. With `oldId`
    * and/or `oldBucket`, (oldBucket, oldId) is removed and (bucket, id) added in one atomic
-   * write per period (both keys share the period's locality group).
+   * write per period (both keys share the period's locality group). Plain calls (no
+   * replacement) made in the same tick share one backend write, as `trackMany` does; each is
+   * validated on its own first, so only a backend failure (which fails them all) can fail a batch.
    */
   async track(args: TrackArgs): Promise<void> {
     if (typeof args !== 'object' || args === null) {
@@ -272,6 +279,8 @@ export class ActivityTracker {
     }
     const periods = this.#choosePeriods(args.periods);
     const ms = this.#instant(args.date, 'date');
+    // Validated above, so a batch fails only as a whole (the backend's error, for every caller).
+    if (!replacing) return this.#coalescer.add({ id, bucket, date: ms, periods });
     const groups = periods.map((period) => groupOf(period, this.#keyer.key(ms, unitOf(period))));
     const catalogue = this.#catalogueOps(replacing ? [bucket, oldBucket] : [bucket]);
     const firsts = this.#firstOps(periods.map((period) => [period, ms] as const));
@@ -282,18 +291,8 @@ export class ActivityTracker {
       if (catalogue.length + firsts.length > 0) {
         await this.#learning(catalogue, () => this.#backend.write([...catalogue, ...firsts]));
       }
-      await this.#trackBits(groups, bucket, id, replacing ? { id: oldId, bucket: oldBucket } : null);
+      await this.#trackBits(groups, bucket, id, { id: oldId, bucket: oldBucket });
       if (expiry.ops.length > 0) await this.#backend.write(expiry.ops);
-      expiry.commit();
-      return;
-    }
-    if (!replacing) {
-      const adds = groups
-        .map((group) => this.#add(group, bucket, [id]))
-        .filter((op) => !expiry.expired.has(op.key));
-      await this.#learning(catalogue, () =>
-        this.#backend.write([...catalogue, ...firsts, ...adds, ...expiry.ops]),
-      );
       expiry.commit();
       return;
     }
@@ -642,20 +641,16 @@ export class ActivityTracker {
     groups: string[],
     bucket: string,
     id: string,
-    old: { id: string; bucket: string } | null,
+    old: { id: string; bucket: string },
   ): Promise<void> {
     const [n] = await this.#identities!.resolve([id]);
     // An old id the dictionary never saw has no bit to clear (and is not assigned one).
-    const [before] = old === null ? [null] : old.id === id ? [n!] : await this.#identities!.peek([old.id]);
+    const [before] = old.id === id ? [n!] : await this.#identities!.peek([old.id]);
     const add = (group: string): WriteOp => ({
       op: 'setBits',
       key: this.#keys.raw(bucket, group),
       offsets: [n!],
     });
-    if (old === null) {
-      await this.#backend.write(groups.map(add));
-      return;
-    }
     await Promise.all(
       groups.map((group) => {
         const ops: WriteOp[] = [];

@@ -3,7 +3,7 @@ import { describeEachBackend } from '@porpoise/test-backends';
 import { DateTime } from 'luxon';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ActivityTracker } from '../src/index.js';
-import { trackerOn } from './support.js';
+import { FaultyBackend, trackerOn } from './support.js';
 
 describeEachBackend(
   (make) => {
@@ -51,6 +51,36 @@ describeEachBackend(
           'activity:raw:web:m202611',
           'activity:raw:web:w2026W48',
         ]);
+      });
+
+      it('plain calls of one tick share one write; a bad one fails alone', async () => {
+        const write = vi.spyOn(backend, 'write');
+        const buckets = ['web', 'ios', 'android'];
+        const calls = Array.from({ length: 1_000 }, (_, i) =>
+          tracker.track({ id: i % 700, bucket: buckets[i % 3] }),
+        );
+        const bad = expect(tracker.track({ id: '\ud800', bucket: 'web' })).rejects.toThrow(/surrogate/);
+        await Promise.all(calls);
+        await bad;
+        expect(write).toHaveBeenCalledTimes(1);
+        const expected = Object.fromEntries(
+          buckets.map((bucket, b) => [
+            bucket,
+            new Set(
+              Array.from({ length: 1_000 }, (_, i) => i)
+                .filter((i) => i % 3 === b)
+                .map((i) => i % 700),
+            ).size,
+          ]),
+        );
+        expect(await today(buckets)).toEqual(expected);
+      });
+
+      it('a batch the backend refuses fails every call of it and records nothing', async () => {
+        const faulty = trackerOn(new FaultyBackend(backend, { when: 'before' }));
+        const results = await Promise.allSettled([faulty.track({ id: 'a' }), faulty.track({ id: 'b' })]);
+        expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+        expect(await backend.keys()).toEqual([]);
       });
 
       it('adds a new bucket to the catalogue once per process, in the write of its first activity', async () => {

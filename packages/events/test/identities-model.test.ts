@@ -189,7 +189,7 @@ describeEachBackend((make) => {
         const reported = await identities.lookup(ints.filter((n): n is number => n !== null));
         const reportedById = new Map<ExternalId, string | null>();
         let j = 0;
-        ints.forEach((n, i) => reportedById.set(POOL[i]!, n === null ? null : reported[j++]!));
+        for (const [i, n] of ints.entries()) reportedById.set(POOL[i]!, n === null ? null : reported[j++]!);
         expect(POOL.map((id) => reportedById.get(id))).toEqual(POOL.map((id) => model.reported(id)));
       }),
       { numRuns: 25 },
