@@ -2,7 +2,9 @@ import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ViteUserConfig } from 'vitest/config';
 
-const sourceConditions = ['@porpoise/source', 'import', 'module', 'node', 'default'];
+// No 'module': it is a bundlers' condition, and Node loads our dependencies itself (packages
+// such as @opentelemetry/api publish extensionless ESM under it that Node cannot load).
+const sourceConditions = ['@porpoise/source', 'import', 'node', 'default'];
 
 /** Per-package vitest settings: tests run against `src/` (no build) via the source condition. */
 export function testConfig({ redis }: { redis: boolean }): ViteUserConfig {

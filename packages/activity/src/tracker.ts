@@ -10,6 +10,7 @@ import {
   parseDuration,
   type ReadOp,
   stringId,
+  traced,
   validateBackend,
   validateName,
   validateNamespace,
@@ -231,9 +232,11 @@ export class ActivityTracker {
    * The buckets ever tracked (or collapsed) by any process of this tracker, sorted by code
    * unit: the catalogue kept at write time, one read.
    */
-  async buckets(): Promise<string[]> {
-    const { buckets } = await this.#readCatalogue();
-    return [...buckets].sort();
+  buckets(): Promise<string[]> {
+    return traced('activity.buckets', this.#backend.name, async () => {
+      const { buckets } = await this.#readCatalogue();
+      return [...buckets].sort();
+    });
   }
 
   get mode(): ActivityMode {
@@ -281,103 +284,110 @@ export class ActivityTracker {
     const ms = this.#instant(args.date, 'date');
     // Validated above, so a batch fails only as a whole (the backend's error, for every caller).
     if (!replacing) return this.#coalescer.add({ id, bucket, date: ms, periods });
-    const groups = periods.map((period) => groupOf(period, this.#keyer.key(ms, unitOf(period))));
-    const catalogue = this.#catalogueOps(replacing ? [bucket, oldBucket] : [bucket]);
-    const firsts = this.#firstOps(periods.map((period) => [period, ms] as const));
-    const expiry = this.#expiryOps(
-      periods.map((period, i) => [period, this.#keys.raw(bucket, groups[i]!), ms] as const),
-    );
-    if (this.#mode === 'bitmap') {
+    return traced('activity.track', this.#backend.name, async (op) => {
+      op.records(1);
+      const groups = periods.map((period) => groupOf(period, this.#keyer.key(ms, unitOf(period))));
+      const catalogue = this.#catalogueOps(replacing ? [bucket, oldBucket] : [bucket]);
+      const firsts = this.#firstOps(periods.map((period) => [period, ms] as const));
+      const expiry = this.#expiryOps(
+        periods.map((period, i) => [period, this.#keys.raw(bucket, groups[i]!), ms] as const),
+      );
+      if (this.#mode === 'bitmap') {
+        if (catalogue.length + firsts.length > 0) {
+          await this.#learning(catalogue, () => this.#backend.write([...catalogue, ...firsts]));
+        }
+        await this.#trackBits(groups, bucket, id, { id: oldId, bucket: oldBucket });
+        if (expiry.ops.length > 0) await this.#backend.write(expiry.ops);
+        expiry.commit();
+        return;
+      }
       if (catalogue.length + firsts.length > 0) {
         await this.#learning(catalogue, () => this.#backend.write([...catalogue, ...firsts]));
       }
-      await this.#trackBits(groups, bucket, id, { id: oldId, bucket: oldBucket });
-      if (expiry.ops.length > 0) await this.#backend.write(expiry.ops);
+      await Promise.all(
+        groups.map((group) => {
+          const add = this.#add(group, bucket, [id]);
+          const expire = expiry.ops.filter((op) => op.op === 'expire' && op.key === add.key);
+          return this.#backend.write(
+            [
+              { op: 'setRemove', key: this.#keys.raw(oldBucket, group), members: [oldId] },
+              ...(expiry.expired.has(add.key) ? [] : [add, ...expire]),
+            ],
+            { atomic: true },
+          );
+        }),
+      );
       expiry.commit();
-      return;
-    }
-    if (catalogue.length + firsts.length > 0) {
-      await this.#learning(catalogue, () => this.#backend.write([...catalogue, ...firsts]));
-    }
-    await Promise.all(
-      groups.map((group) => {
-        const add = this.#add(group, bucket, [id]);
-        const expire = expiry.ops.filter((op) => op.op === 'expire' && op.key === add.key);
-        return this.#backend.write(
-          [
-            { op: 'setRemove', key: this.#keys.raw(oldBucket, group), members: [oldId] },
-            ...(expiry.expired.has(add.key) ? [] : [add, ...expire]),
-          ],
-          { atomic: true },
-        );
-      }),
-    );
-    expiry.commit();
+    });
   }
 
   /**
    * Track many activities in one backend write (ids merged per period and bucket). Every
    * record is validated first; replacements (`oldId`/`oldBucket`) need `track`.
    */
-  async trackMany(
+  trackMany(
     records: Iterable<Omit<TrackArgs, 'oldId' | 'oldBucket'>>,
     options?: BatchOptions,
   ): Promise<void> {
-    const write = batchWriteOptions(options);
-    const members = new Map<string, Set<string>>();
-    const buckets = new Set<string>();
-    const earliest = new Map<Period, number>();
-    const rawKeys: Array<readonly [Period, string, number]> = [];
-    mapRecords(
-      records,
-      '{ id, bucket?, date?, periods? }',
-      (record: Omit<TrackArgs, 'oldId' | 'oldBucket'>) => {
-        if ('oldId' in record || 'oldBucket' in record) {
-          throw new InvalidArgumentError('records', record, 'replacements (oldId, oldBucket) need track()');
-        }
-        const id = stringId(record.id, 'id');
-        const bucket = record.bucket === undefined ? DEFAULT_BUCKET : record.bucket;
-        validateName(bucket, 'bucket');
-        const ms = this.#instant(record.date, 'date');
-        buckets.add(bucket);
-        for (const period of this.#choosePeriods(record.periods)) {
-          if (!(ms >= (earliest.get(period) ?? Number.POSITIVE_INFINITY))) earliest.set(period, ms);
-          const key = this.#keys.raw(bucket, groupOf(period, this.#keyer.key(ms, unitOf(period))));
-          let set = members.get(key);
-          if (!set) {
-            members.set(key, (set = new Set()));
-            rawKeys.push([period, key, ms]);
+    return traced('activity.trackMany', this.#backend.name, async (operation) => {
+      const write = batchWriteOptions(options);
+      const members = new Map<string, Set<string>>();
+      const buckets = new Set<string>();
+      const earliest = new Map<Period, number>();
+      const rawKeys: Array<readonly [Period, string, number]> = [];
+      const list = mapRecords(
+        records,
+        '{ id, bucket?, date?, periods? }',
+        (record: Omit<TrackArgs, 'oldId' | 'oldBucket'>) => {
+          if ('oldId' in record || 'oldBucket' in record) {
+            throw new InvalidArgumentError('records', record, 'replacements (oldId, oldBucket) need track()');
           }
-          set.add(id);
+          const id = stringId(record.id, 'id');
+          const bucket = record.bucket === undefined ? DEFAULT_BUCKET : record.bucket;
+          validateName(bucket, 'bucket');
+          const ms = this.#instant(record.date, 'date');
+          buckets.add(bucket);
+          for (const period of this.#choosePeriods(record.periods)) {
+            if (!(ms >= (earliest.get(period) ?? Number.POSITIVE_INFINITY))) earliest.set(period, ms);
+            const key = this.#keys.raw(bucket, groupOf(period, this.#keyer.key(ms, unitOf(period))));
+            let set = members.get(key);
+            if (!set) {
+              members.set(key, (set = new Set()));
+              rawKeys.push([period, key, ms]);
+            }
+            set.add(id);
+          }
+        },
+      );
+      operation.records(list.length);
+      if (members.size === 0) return;
+      const catalogue = this.#catalogueOps([...buckets]);
+      const firsts = this.#firstOps([...earliest]);
+      const expiry = this.#expiryOps(rawKeys);
+      if (this.#mode === 'bitmap') {
+        const distinct = [...new Set([...members.values()].flatMap((ids) => [...ids]))];
+        const ints = await this.#identities!.resolve(distinct);
+        const intOf = new Map(distinct.map((id, i) => [id, ints[i]!]));
+        const bits: WriteOp[] = [];
+        for (const [key, ids] of members) {
+          if (!expiry.expired.has(key))
+            bits.push({ op: 'setBits', key, offsets: [...ids].map((id) => intOf.get(id)!) });
         }
-      },
-    );
-    if (members.size === 0) return;
-    const catalogue = this.#catalogueOps([...buckets]);
-    const firsts = this.#firstOps([...earliest]);
-    const expiry = this.#expiryOps(rawKeys);
-    if (this.#mode === 'bitmap') {
-      const distinct = [...new Set([...members.values()].flatMap((ids) => [...ids]))];
-      const ints = await this.#identities!.resolve(distinct);
-      const intOf = new Map(distinct.map((id, i) => [id, ints[i]!]));
-      const bits: WriteOp[] = [];
-      for (const [key, ids] of members) {
-        if (!expiry.expired.has(key))
-          bits.push({ op: 'setBits', key, offsets: [...ids].map((id) => intOf.get(id)!) });
+        await this.#learning(catalogue, () =>
+          this.#backend.write([...catalogue, ...firsts, ...bits, ...expiry.ops], write),
+        );
+        expiry.commit();
+        return;
       }
+      const op: 'setAdd' | 'hllAdd' = this.#mode === 'exact' ? 'setAdd' : 'hllAdd';
+      const adds: WriteOp[] = [];
+      for (const [key, ids] of members)
+        if (!expiry.expired.has(key)) adds.push({ op, key, members: [...ids] });
       await this.#learning(catalogue, () =>
-        this.#backend.write([...catalogue, ...firsts, ...bits, ...expiry.ops], write),
+        this.#backend.write([...catalogue, ...firsts, ...adds, ...expiry.ops], write),
       );
       expiry.commit();
-      return;
-    }
-    const op: 'setAdd' | 'hllAdd' = this.#mode === 'exact' ? 'setAdd' : 'hllAdd';
-    const adds: WriteOp[] = [];
-    for (const [key, ids] of members) if (!expiry.expired.has(key)) adds.push({ op, key, members: [...ids] });
-    await this.#learning(catalogue, () =>
-      this.#backend.write([...catalogue, ...firsts, ...adds, ...expiry.ops], write),
-    );
-    expiry.commit();
+    });
   }
 
   trackDaily(args: Omit<TrackArgs, 'periods'>): Promise<void> {
@@ -398,76 +408,78 @@ export class ActivityTracker {
    * its collapse marker, so running it twice, or from two processes, counts once, and a
    * crash leaves either the raw ids or the counts, never neither.
    */
-  async collapse(args: CollapseArgs = {}): Promise<CollapseResult> {
-    if (typeof args !== 'object' || args === null) {
-      throw new InvalidArgumentError(
-        'args',
-        args,
-        'must be an object { date?, maxPeriods?, buckets?, aggregateBuckets?, periods? }',
-      );
-    }
-    const nowMs = this.#nowMs();
-    const ms = args.date === undefined ? nowMs : instantOf(args.date, 'date', this.#zone);
-    if (ms > nowMs) {
-      // A later date would finalise the open period (and future ones) with the counts so far.
-      throw new InvalidArgumentError(
-        'date',
-        args.date,
-        `is after now (${new Date(nowMs).toISOString()}): only periods that have ended can be collapsed`,
-      );
-    }
-    const maxPeriods = args.maxPeriods === undefined ? 1 : args.maxPeriods;
-    if (!Number.isSafeInteger(maxPeriods) || maxPeriods < 1 || maxPeriods > MAX_COLLAPSE_PERIODS) {
-      throw new InvalidArgumentError(
-        'maxPeriods',
-        maxPeriods,
-        `must be an integer in [1, ${MAX_COLLAPSE_PERIODS}]`,
-      );
-    }
-    const listed = validateBuckets(args.buckets === undefined ? [DEFAULT_BUCKET] : args.buckets, 'buckets');
-    const aggregates = validateAggregates(args.aggregateBuckets);
-    const clash = listed.find((bucket) => aggregates.has(bucket));
-    if (clash !== undefined) {
-      throw new InvalidArgumentError(
-        'aggregateBuckets',
-        clash,
-        'an aggregate must not share its name with a bucket of the same collapse',
-      );
-    }
-    const periods = this.#choosePeriods(args.periods);
-    const onProgress = args.onProgress;
-    if (onProgress !== undefined && typeof onProgress !== 'function') {
-      throw new InvalidArgumentError('onProgress', onProgress, 'must be a function (done, total) => void');
-    }
-    // An aggregate's members are collapsed with it: the union needs their raw ids, and once
-    // the period is final nothing may still depend on them.
-    const buckets = [...new Set([...listed, ...[...aggregates.values()].flat()])];
-    if (aggregates.size > 0) await this.#refuseTrackedAggregates(aggregates);
-    // Every period type's pending list is found first, so progress has a fixed total.
-    const pending: Instance[][] = [];
-    for (const period of periods) pending.push(await this.#uncollapsed(period, ms, maxPeriods));
-    const total = pending.reduce((sum, instances) => sum + instances.length, 0);
-    let done = 0;
-    const applied: Instance[] = [];
-    for (const instances of pending) {
-      // Apply oldest first: a run that dies midway has collapsed the oldest periods, and the
-      // next run, walking back from the newest, reaches every one still pending before it
-      // stops at a collapsed one. Newest first would strand the older periods behind it.
-      for (const instance of instances.reverse()) {
-        if (await this.#collapseOne(instance, buckets, aggregates)) applied.push(instance);
-        onProgress?.(++done, total);
+  collapse(args: CollapseArgs = {}): Promise<CollapseResult> {
+    return traced('activity.collapse', this.#backend.name, async () => {
+      if (typeof args !== 'object' || args === null) {
+        throw new InvalidArgumentError(
+          'args',
+          args,
+          'must be an object { date?, maxPeriods?, buckets?, aggregateBuckets?, periods? }',
+        );
       }
-    }
-    // Last, so a collapse that fails midway is retried whole; lookups of live periods then
-    // know the aggregates (and buckets) without being given them.
-    if (aggregates.size > 0) {
-      await this.#backend.write(this.#rememberAggregates(buckets, aggregates), { atomic: true });
-      for (const bucket of buckets) this.#knownBuckets.add(bucket);
-    } else {
-      const catalogue = this.#catalogueOps(buckets);
-      if (catalogue.length > 0) await this.#learning(catalogue, () => this.#backend.write(catalogue));
-    }
-    return { periods: await this.#storedCounts(applied, [...buckets, ...aggregates.keys()]) };
+      const nowMs = this.#nowMs();
+      const ms = args.date === undefined ? nowMs : instantOf(args.date, 'date', this.#zone);
+      if (ms > nowMs) {
+        // A later date would finalise the open period (and future ones) with the counts so far.
+        throw new InvalidArgumentError(
+          'date',
+          args.date,
+          `is after now (${new Date(nowMs).toISOString()}): only periods that have ended can be collapsed`,
+        );
+      }
+      const maxPeriods = args.maxPeriods === undefined ? 1 : args.maxPeriods;
+      if (!Number.isSafeInteger(maxPeriods) || maxPeriods < 1 || maxPeriods > MAX_COLLAPSE_PERIODS) {
+        throw new InvalidArgumentError(
+          'maxPeriods',
+          maxPeriods,
+          `must be an integer in [1, ${MAX_COLLAPSE_PERIODS}]`,
+        );
+      }
+      const listed = validateBuckets(args.buckets === undefined ? [DEFAULT_BUCKET] : args.buckets, 'buckets');
+      const aggregates = validateAggregates(args.aggregateBuckets);
+      const clash = listed.find((bucket) => aggregates.has(bucket));
+      if (clash !== undefined) {
+        throw new InvalidArgumentError(
+          'aggregateBuckets',
+          clash,
+          'an aggregate must not share its name with a bucket of the same collapse',
+        );
+      }
+      const periods = this.#choosePeriods(args.periods);
+      const onProgress = args.onProgress;
+      if (onProgress !== undefined && typeof onProgress !== 'function') {
+        throw new InvalidArgumentError('onProgress', onProgress, 'must be a function (done, total) => void');
+      }
+      // An aggregate's members are collapsed with it: the union needs their raw ids, and once
+      // the period is final nothing may still depend on them.
+      const buckets = [...new Set([...listed, ...[...aggregates.values()].flat()])];
+      if (aggregates.size > 0) await this.#refuseTrackedAggregates(aggregates);
+      // Every period type's pending list is found first, so progress has a fixed total.
+      const pending: Instance[][] = [];
+      for (const period of periods) pending.push(await this.#uncollapsed(period, ms, maxPeriods));
+      const total = pending.reduce((sum, instances) => sum + instances.length, 0);
+      let done = 0;
+      const applied: Instance[] = [];
+      for (const instances of pending) {
+        // Apply oldest first: a run that dies midway has collapsed the oldest periods, and the
+        // next run, walking back from the newest, reaches every one still pending before it
+        // stops at a collapsed one. Newest first would strand the older periods behind it.
+        for (const instance of instances.reverse()) {
+          if (await this.#collapseOne(instance, buckets, aggregates)) applied.push(instance);
+          onProgress?.(++done, total);
+        }
+      }
+      // Last, so a collapse that fails midway is retried whole; lookups of live periods then
+      // know the aggregates (and buckets) without being given them.
+      if (aggregates.size > 0) {
+        await this.#backend.write(this.#rememberAggregates(buckets, aggregates), { atomic: true });
+        for (const bucket of buckets) this.#knownBuckets.add(bucket);
+      } else {
+        const catalogue = this.#catalogueOps(buckets);
+        if (catalogue.length > 0) await this.#learning(catalogue, () => this.#backend.write(catalogue));
+      }
+      return { periods: await this.#storedCounts(applied, [...buckets, ...aggregates.keys()]) };
+    });
   }
 
   /** The counts the collapse stored for `instances`, in one read. */
@@ -502,93 +514,102 @@ export class ActivityTracker {
    * Every period whose start lies in [start, end), oldest first, in one backend read.
    * Collapsed periods report their stored counts (`final: true`); others their live counts.
    */
-  async lookup(args: LookupArgs): Promise<LookupRow[]> {
-    if (typeof args !== 'object' || args === null) {
-      throw new InvalidArgumentError(
-        'args',
-        args,
-        'must be an object { period, start?, end?, buckets?, aggregateBuckets? }',
-      );
-    }
-    validatePeriod(args.period);
-    if (!this.#periods.includes(args.period)) {
-      throw new InvalidArgumentError(
-        'period',
-        args.period,
-        `is not tracked (tracked: ${this.#periods.join(', ')})`,
-      );
-    }
-    const endMs = this.#instant(args.end, 'end');
-    const startMs =
-      args.start === undefined
-        ? DateTime.fromMillis(endMs, { zone: this.#zone }).minus({ days: 365 }).toMillis()
-        : this.#instant(args.start, 'start');
-    if (startMs > endMs) {
-      throw new InvalidArgumentError('start', args.start, `is after end (${new Date(endMs).toISOString()})`);
-    }
-    const buckets = validateBuckets(args.buckets === undefined ? [DEFAULT_BUCKET] : args.buckets, 'buckets');
-    const given = validateAggregates(args.aggregateBuckets);
-    const allowUnknown = args.allowUnknownBuckets === undefined ? false : args.allowUnknownBuckets;
-    if (typeof allowUnknown !== 'boolean') {
-      throw new InvalidArgumentError('allowUnknownBuckets', allowUnknown, 'must be a boolean');
-    }
-    const names = [...new Set([...buckets, ...given.keys()])];
-    if (startMs === endMs) return [];
-    // Names not given as aggregates are buckets or aggregates the catalogue knows.
-    const { aggregates, unknown } = await this.#resolve(buckets, given);
-    // The implicit default bucket may have no data yet: that is 0, not a misspelling.
-    if (args.buckets === undefined) unknown.delete(DEFAULT_BUCKET);
-    if (allowUnknown) unknown.clear();
-    const span = range(unitOf(args.period), new Date(startMs), new Date(endMs), { zone: this.#zone });
-    const reads = span.size * (1 + 2 * names.length);
-    if (reads > MAX_QUERY_LEAVES) {
-      throw new InvalidArgumentError(
-        'start',
-        args.start,
-        `the lookup would read ${reads} keys (at most ${MAX_QUERY_LEAVES}): narrow [start, end) or ask for fewer buckets`,
-      );
-    }
-    const instances: Instance[] = [];
-    for (const bucket of span) {
-      if (bucket.startMs >= startMs) instances.push(instanceAt(args.period, bucket.startMs, this.#zone));
-    }
-    const ops: ReadOp[] = [];
-    for (const instance of instances) {
-      ops.push({ op: 'exists', key: this.#keys.marker(instance.group) });
-      for (const name of names) {
-        const members = aggregates.get(name) ?? [name];
-        ops.push({ op: 'get', key: this.#keys.count(name, instance.group) });
-        ops.push(this.#liveCount(members.map((member) => this.#keys.raw(member, instance.group))));
+  lookup(args: LookupArgs): Promise<LookupRow[]> {
+    return traced('activity.lookup', this.#backend.name, async () => {
+      if (typeof args !== 'object' || args === null) {
+        throw new InvalidArgumentError(
+          'args',
+          args,
+          'must be an object { period, start?, end?, buckets?, aggregateBuckets? }',
+        );
       }
-    }
-    const results = ops.length === 0 ? [] : await this.#backend.read(ops);
-    let next = 0;
-    const withData = new Set<string>();
-    const rows = instances.map((instance) => {
-      const final = results[next++] === true;
-      const counts: Record<string, number> = {};
-      for (const name of names) {
-        const stored = results[next++] as string | null;
-        const current = results[next++] as number;
-        if (stored !== null || current > 0) withData.add(name);
-        // A bucket left out of its period's collapse has no stored count but keeps its raw ids.
-        setCount(counts, name, final && stored !== null ? Number(stored) : current);
+      validatePeriod(args.period);
+      if (!this.#periods.includes(args.period)) {
+        throw new InvalidArgumentError(
+          'period',
+          args.period,
+          `is not tracked (tracked: ${this.#periods.join(', ')})`,
+        );
       }
-      return { date: instance.date, counts, final };
+      const endMs = this.#instant(args.end, 'end');
+      const startMs =
+        args.start === undefined
+          ? DateTime.fromMillis(endMs, { zone: this.#zone }).minus({ days: 365 }).toMillis()
+          : this.#instant(args.start, 'start');
+      if (startMs > endMs) {
+        throw new InvalidArgumentError(
+          'start',
+          args.start,
+          `is after end (${new Date(endMs).toISOString()})`,
+        );
+      }
+      const buckets = validateBuckets(
+        args.buckets === undefined ? [DEFAULT_BUCKET] : args.buckets,
+        'buckets',
+      );
+      const given = validateAggregates(args.aggregateBuckets);
+      const allowUnknown = args.allowUnknownBuckets === undefined ? false : args.allowUnknownBuckets;
+      if (typeof allowUnknown !== 'boolean') {
+        throw new InvalidArgumentError('allowUnknownBuckets', allowUnknown, 'must be a boolean');
+      }
+      const names = [...new Set([...buckets, ...given.keys()])];
+      if (startMs === endMs) return [];
+      // Names not given as aggregates are buckets or aggregates the catalogue knows.
+      const { aggregates, unknown } = await this.#resolve(buckets, given);
+      // The implicit default bucket may have no data yet: that is 0, not a misspelling.
+      if (args.buckets === undefined) unknown.delete(DEFAULT_BUCKET);
+      if (allowUnknown) unknown.clear();
+      const span = range(unitOf(args.period), new Date(startMs), new Date(endMs), { zone: this.#zone });
+      const reads = span.size * (1 + 2 * names.length);
+      if (reads > MAX_QUERY_LEAVES) {
+        throw new InvalidArgumentError(
+          'start',
+          args.start,
+          `the lookup would read ${reads} keys (at most ${MAX_QUERY_LEAVES}): narrow [start, end) or ask for fewer buckets`,
+        );
+      }
+      const instances: Instance[] = [];
+      for (const bucket of span) {
+        if (bucket.startMs >= startMs) instances.push(instanceAt(args.period, bucket.startMs, this.#zone));
+      }
+      const ops: ReadOp[] = [];
+      for (const instance of instances) {
+        ops.push({ op: 'exists', key: this.#keys.marker(instance.group) });
+        for (const name of names) {
+          const members = aggregates.get(name) ?? [name];
+          ops.push({ op: 'get', key: this.#keys.count(name, instance.group) });
+          ops.push(this.#liveCount(members.map((member) => this.#keys.raw(member, instance.group))));
+        }
+      }
+      const results = ops.length === 0 ? [] : await this.#backend.read(ops);
+      let next = 0;
+      const withData = new Set<string>();
+      const rows = instances.map((instance) => {
+        const final = results[next++] === true;
+        const counts: Record<string, number> = {};
+        for (const name of names) {
+          const stored = results[next++] as string | null;
+          const current = results[next++] as number;
+          if (stored !== null || current > 0) withData.add(name);
+          // A bucket left out of its period's collapse has no stored count but keeps its raw ids.
+          setCount(counts, name, final && stored !== null ? Number(stored) : current);
+        }
+        return { date: instance.date, counts, final };
+      });
+      // A bucket with data in the span is real even when the catalogue predates it.
+      const missing = [...unknown].find((name) => !withData.has(name) || !names.includes(name));
+      if (missing !== undefined) {
+        const known = [...this.#knownBuckets].sort();
+        throw new InvalidArgumentError(
+          names.includes(missing) ? 'buckets' : 'aggregateBuckets',
+          missing,
+          `is not a bucket this tracker has seen tracked nor an aggregate it collapsed with (known buckets: ${
+            known.length === 0 ? 'none' : known.join(', ')
+          }); pass allowUnknownBuckets: true to read unknown buckets as 0`,
+        );
+      }
+      return rows;
     });
-    // A bucket with data in the span is real even when the catalogue predates it.
-    const missing = [...unknown].find((name) => !withData.has(name) || !names.includes(name));
-    if (missing !== undefined) {
-      const known = [...this.#knownBuckets].sort();
-      throw new InvalidArgumentError(
-        names.includes(missing) ? 'buckets' : 'aggregateBuckets',
-        missing,
-        `is not a bucket this tracker has seen tracked nor an aggregate it collapsed with (known buckets: ${
-          known.length === 0 ? 'none' : known.join(', ')
-        }); pass allowUnknownBuckets: true to read unknown buckets as 0`,
-      );
-    }
-    return rows;
   }
 
   lookupDaily(args: Omit<LookupArgs, 'period'> = {}): Promise<LookupRow[]> {

@@ -20,6 +20,7 @@ import {
   resolveSeriesOptions,
   type SeriesOptions,
   stringId,
+  traced,
   validateBackend,
   validateName,
   type WriteOp,
@@ -118,7 +119,12 @@ export class Counters {
     this.#backend = backend;
     this.#options = resolveSeriesOptions(options, 'counters');
     this.#keyer = new BucketKeyer({ zone: this.#options.zone, weekStart: this.#options.weekStart });
-    this.#coalescer = new Coalescer((increments) => this.#write(increments));
+    this.#coalescer = new Coalescer((increments) =>
+      traced('counters.count', backend.name, async (op) => {
+        op.records(increments.length);
+        await this.#write(increments);
+      }),
+    );
     this.#layout = new CounterLayout(this.#options.prefix);
     const calendar = { zone: this.#options.zone, weekStart: this.#options.weekStart };
     this.#registry = new WriteRegistry(
@@ -138,12 +144,15 @@ export class Counters {
   }
 
   /** Many counts in one backend write; every record is validated before anything is written. */
-  async countMany(records: Iterable<CountRecord>, options?: BatchOptions): Promise<void> {
-    const write = batchWriteOptions(options);
-    const increments = mapRecords(records, '{ key, id?, by?, at? }', (r: CountRecord) =>
-      this.#increment(r.key, r.id, r.by, r.at),
-    );
-    if (increments.length > 0) await this.#write(increments, write);
+  countMany(records: Iterable<CountRecord>, options?: BatchOptions): Promise<void> {
+    return traced('counters.countMany', this.#backend.name, async (operation) => {
+      const write = batchWriteOptions(options);
+      const increments = mapRecords(records, '{ key, id?, by?, at? }', (r: CountRecord) =>
+        this.#increment(r.key, r.id, r.by, r.at),
+      );
+      operation.records(increments.length);
+      if (increments.length > 0) await this.#write(increments, write);
+    });
   }
 
   /**
@@ -165,11 +174,13 @@ export class Counters {
    * `prefix`, only those starting with it. Read from the catalogue kept at write time.
    */
   keys(options?: ListOptions): Promise<string[]> {
-    try {
-      return listRecorded(this.#backend, this.#layout.names, options);
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return traced('counters.keys', this.#backend.name, async () => {
+      try {
+        return listRecorded(this.#backend, this.#layout.names, options);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    });
   }
 
   /**
@@ -177,93 +188,101 @@ export class Counters {
    * batches of 500 keys per write, and its catalogue entries; `onProgress(done, total)` after
    * each batch.
    */
-  async delete(key: string, options?: DeleteOptions): Promise<DeleteResult> {
-    validateName(key, 'key');
-    const onProgress = deleteProgress(options);
-    const keys = await deleteRecorded(this.#backend, this.#layout, [key], onProgress);
-    this.#registry.forget();
-    return { keys, names: 1 };
+  delete(key: string, options?: DeleteOptions): Promise<DeleteResult> {
+    return traced('counters.delete', this.#backend.name, async () => {
+      validateName(key, 'key');
+      const onProgress = deleteProgress(options);
+      const keys = await deleteRecorded(this.#backend, this.#layout, [key], onProgress);
+      this.#registry.forget();
+      return { keys, names: 1 };
+    });
   }
 
   /** Delete every counter of this namespace (as the catalogue lists them) and the catalogue. */
-  async deleteAll(options?: DeleteOptions): Promise<DeleteResult> {
-    const onProgress = deleteProgress(options);
-    const [names] = await this.#backend.read([{ op: 'setMembers', keys: [this.#layout.names] }] as const);
-    const keys = await deleteRecorded(this.#backend, this.#layout, names, onProgress, [this.#layout.names]);
-    this.#registry.forget();
-    return { keys, names: names.length };
+  deleteAll(options?: DeleteOptions): Promise<DeleteResult> {
+    return traced('counters.deleteAll', this.#backend.name, async () => {
+      const onProgress = deleteProgress(options);
+      const [names] = await this.#backend.read([{ op: 'setMembers', keys: [this.#layout.names] }] as const);
+      const keys = await deleteRecorded(this.#backend, this.#layout, names, onProgress, [this.#layout.names]);
+      this.#registry.forget();
+      return { keys, names: names.length };
+    });
   }
 
   /**
    * Drop from the catalogue the buckets whose hashes have expired (retention), so it does not
    * grow forever; a tooling job to run now and then. Resolves to the entries removed.
    */
-  async prune(options?: DeleteOptions): Promise<number> {
-    const onProgress = deleteProgress(options);
-    const [names] = await this.#backend.read([{ op: 'setMembers', keys: [this.#layout.names] }] as const);
-    const removed = await pruneRecorded(this.#backend, this.#layout, names, onProgress);
-    this.#registry.forget();
-    return removed;
+  prune(options?: DeleteOptions): Promise<number> {
+    return traced('counters.prune', this.#backend.name, async () => {
+      const onProgress = deleteProgress(options);
+      const [names] = await this.#backend.read([{ op: 'setMembers', keys: [this.#layout.names] }] as const);
+      const removed = await pruneRecorded(this.#backend, this.#layout, names, onProgress);
+      this.#registry.forget();
+      return removed;
+    });
   }
 
   /** Per counter key and resolution: hashes, fields, bytes, and what the retention will free. */
-  async stats(options?: StatsOptions): Promise<CounterStatsRow[]> {
-    const onProgress = statsProgress(options);
-    const [names] = await this.#backend.read([{ op: 'setMembers', keys: [this.#layout.names] }] as const);
-    const perName = await recordedBuckets(this.#backend, this.#layout, names);
-    const rows = new Map<string, CounterStatsRow>();
-    const work: Array<{ row: CounterStatsRow; key: string }> = [];
-    names.forEach((name, i) => {
-      for (const { unit, key } of perName[i]!) {
-        const id = `${name}\u0000${unit}`;
-        let row = rows.get(id);
-        if (!row) {
-          row = {
-            key: name,
-            unit,
-            keys: 0,
-            listed: 0,
-            fields: 0,
-            bytes: 0,
-            retention: this.#options.retention.get(unit) ?? null,
-            expiring: { keys: 0, fields: 0, bytes: 0 },
-          };
-          rows.set(id, row);
-        }
-        row.listed++;
-        work.push({ row, key });
-      }
-    });
-    const encoder = new TextEncoder();
-    for (let at = 0; at < work.length; at += STATS_PAGE) {
-      const page = work.slice(at, at + STATS_PAGE);
-      const results = await this.#backend.read(
-        page.flatMap(({ key }) => [
-          { op: 'exists' as const, key },
-          { op: 'ttl' as const, key },
-          { op: 'hashGetAll' as const, key },
-        ]),
-      );
-      page.forEach(({ row }, i) => {
-        if (results[3 * i] !== true) return;
-        const fields = results[3 * i + 2] as Map<string, number>;
-        let bytes = 0;
-        for (const [field, value] of fields) bytes += encoder.encode(field).length + String(value).length;
-        row.keys++;
-        row.fields += fields.size;
-        row.bytes += bytes;
-        if (results[3 * i + 1] !== null) {
-          row.expiring.keys++;
-          row.expiring.fields += fields.size;
-          row.expiring.bytes += bytes;
+  stats(options?: StatsOptions): Promise<CounterStatsRow[]> {
+    return traced('counters.stats', this.#backend.name, async () => {
+      const onProgress = statsProgress(options);
+      const [names] = await this.#backend.read([{ op: 'setMembers', keys: [this.#layout.names] }] as const);
+      const perName = await recordedBuckets(this.#backend, this.#layout, names);
+      const rows = new Map<string, CounterStatsRow>();
+      const work: Array<{ row: CounterStatsRow; key: string }> = [];
+      names.forEach((name, i) => {
+        for (const { unit, key } of perName[i]!) {
+          const id = `${name}\u0000${unit}`;
+          let row = rows.get(id);
+          if (!row) {
+            row = {
+              key: name,
+              unit,
+              keys: 0,
+              listed: 0,
+              fields: 0,
+              bytes: 0,
+              retention: this.#options.retention.get(unit) ?? null,
+              expiring: { keys: 0, fields: 0, bytes: 0 },
+            };
+            rows.set(id, row);
+          }
+          row.listed++;
+          work.push({ row, key });
         }
       });
-      onProgress?.(Math.min(at + STATS_PAGE, work.length), work.length);
-    }
-    const units = this.#options.resolutions;
-    return [...rows.values()].sort((a, b) =>
-      a.key < b.key ? -1 : a.key > b.key ? 1 : units.indexOf(a.unit) - units.indexOf(b.unit),
-    );
+      const encoder = new TextEncoder();
+      for (let at = 0; at < work.length; at += STATS_PAGE) {
+        const page = work.slice(at, at + STATS_PAGE);
+        const results = await this.#backend.read(
+          page.flatMap(({ key }) => [
+            { op: 'exists' as const, key },
+            { op: 'ttl' as const, key },
+            { op: 'hashGetAll' as const, key },
+          ]),
+        );
+        page.forEach(({ row }, i) => {
+          if (results[3 * i] !== true) return;
+          const fields = results[3 * i + 2] as Map<string, number>;
+          let bytes = 0;
+          for (const [field, value] of fields) bytes += encoder.encode(field).length + String(value).length;
+          row.keys++;
+          row.fields += fields.size;
+          row.bytes += bytes;
+          if (results[3 * i + 1] !== null) {
+            row.expiring.keys++;
+            row.expiring.fields += fields.size;
+            row.expiring.bytes += bytes;
+          }
+        });
+        onProgress?.(Math.min(at + STATS_PAGE, work.length), work.length);
+      }
+      const units = this.#options.resolutions;
+      return [...rows.values()].sort((a, b) =>
+        a.key < b.key ? -1 : a.key > b.key ? 1 : units.indexOf(a.unit) - units.indexOf(b.unit),
+      );
+    });
   }
 
   #increment(key: unknown, id: unknown, by: unknown, at: unknown): Increment {
@@ -365,21 +384,23 @@ export class CounterQuery {
     for (const bucket of range) {
       page.push(bucket);
       if (page.length === PAGE) {
-        yield* await this.#fetch(page);
+        yield* await traced('counters.over', this.#backend.name, () => this.#fetch(page));
         page = [];
       }
     }
-    if (page.length > 0) yield* await this.#fetch(page);
+    if (page.length > 0) yield* await traced('counters.over', this.#backend.name, () => this.#fetch(page));
   }
 
   /** Counts summed over every bucket of `range` (bucket: null), in one round trip. */
-  async sum(range: TimeRange): Promise<CounterSnapshot> {
-    checkRange(range, this.#options);
-    const total = new Map<string, number>();
-    for (const snapshot of await this.#fetch([...range])) {
-      for (const [id, n] of snapshot.values) total.set(id, (total.get(id) ?? 0) + n);
-    }
-    return new CounterSnapshot(null, total);
+  sum(range: TimeRange): Promise<CounterSnapshot> {
+    return traced('counters.sum', this.#backend.name, async () => {
+      checkRange(range, this.#options);
+      const total = new Map<string, number>();
+      for (const snapshot of await this.#fetch([...range])) {
+        for (const [id, n] of snapshot.values) total.set(id, (total.get(id) ?? 0) + n);
+      }
+      return new CounterSnapshot(null, total);
+    });
   }
 
   async #fetch(buckets: Bucket[]): Promise<CounterSnapshot[]> {

@@ -3,7 +3,7 @@
  * A breakdown is the set of users who did it in any bucket of the range (a time-less segment
  * when one is given: a segment is the same set in every bucket).
  */
-import { type BitExpr, bit, checkRange } from '@porpoise/storage';
+import { type BitExpr, bit, checkRange, type Operation, traced } from '@porpoise/storage';
 import { type Bucket, InvalidArgumentError, type TimeRange } from '@porpoise/timerange';
 import { requireBreakdown, requireQuery, sharedContext } from './analysis.js';
 import type { Events } from './events.js';
@@ -25,7 +25,12 @@ export interface BreakdownCount {
 }
 
 /** `query.counts(range)` with one count per breakdown beside each bucket's total. One read. */
-export async function breakdownCounts(
+export function breakdownCounts(options: BreakdownCountsOptions, events?: Events): Promise<BreakdownCount[]> {
+  return traced('events.breakdownCounts', undefined, (op) => breakdownCountsTraced(op, options, events));
+}
+
+async function breakdownCountsTraced(
+  op: Operation,
   options: BreakdownCountsOptions,
   events?: Events,
 ): Promise<BreakdownCount[]> {
@@ -40,6 +45,7 @@ export async function breakdownCounts(
     [{ query, argument: 'query' }, ...breakdown.map((q, i) => ({ query: q, argument: `breakdown[${i}]` }))],
     events,
   );
+  op.backend(context.backend.name);
   const { range } = options;
   checkRange(range, context.options);
   const buckets = [...range];

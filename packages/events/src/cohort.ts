@@ -1,4 +1,4 @@
-import { bit, checkRange } from '@porpoise/storage';
+import { bit, checkRange, type Operation, traced } from '@porpoise/storage';
 import { type Bucket, bucketOf, InvalidArgumentError, type TimeRange } from '@porpoise/timerange';
 import { evaluate, type Request } from './evaluate.js';
 import { type AnyEvents, Events } from './events.js';
@@ -43,7 +43,11 @@ export interface CohortRow {
  * `activity` in each following period that has started by now. All counts in one read.
  * Rows and cells whose bucket has not ended are `partial`; leading empty cohorts are left out.
  */
-export async function cohort(options: CohortOptions, events?: AnyEvents): Promise<CohortRow[]> {
+export function cohort(options: CohortOptions, events?: AnyEvents): Promise<CohortRow[]> {
+  return traced('events.cohort', undefined, (op) => cohortTraced(op, options, events));
+}
+
+async function cohortTraced(op: Operation, options: CohortOptions, events?: AnyEvents): Promise<CohortRow[]> {
   // Cohorts only count: queries with external ids run on their integers.
   const integers = (q: unknown) => (q instanceof IdentifiedQuery ? q.integers : q);
   const { range } = options ?? ({} as CohortOptions);
@@ -57,6 +61,7 @@ export async function cohort(options: CohortOptions, events?: AnyEvents): Promis
     throw new InvalidArgumentError('periods', periods, 'must be an integer in [0, 1000]');
   }
   const context = EventQuery.contextOf(who);
+  op.backend(context.backend.name);
   if (EventQuery.contextOf(activity) !== context || (events && Events.context(events) !== context)) {
     throw new InvalidArgumentError(
       'activity',

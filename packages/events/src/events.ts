@@ -13,6 +13,7 @@ import {
   recordingTime,
   resolveSeriesOptions,
   type SeriesOptions,
+  traced,
   validateBackend,
   validateName,
   type WriteOp,
@@ -150,28 +151,31 @@ export class Events<O extends EventsOptions = EventsOptions> {
   }
 
   /** Record many events in one backend write. Every record is validated before anything is written. */
-  async eventMany(records: Iterable<EventRecord<EventId<O>>>, options?: BatchOptions): Promise<void> {
-    const write = batchWriteOptions(options);
-    if (this.#identities) {
-      await this.#eventManyIdentified(records, write);
-      return;
-    }
-    // Records go straight into the batch (no intermediate objects: at a million events the
-    // garbage would cost more than the work). Nothing is written before every one is valid.
-    const batch = this.#batch();
-    let any = false;
-    // Batches repeat a few names many times: check each distinct name once.
-    const checked = new Set<unknown>();
-    forEachRecord(records, '{ name, id, at? }', (r: EventRecord) => {
-      if (!checked.has(r.name)) {
-        validateEventName(r.name);
-        checked.add(r.name);
+  eventMany(records: Iterable<EventRecord<EventId<O>>>, options?: BatchOptions): Promise<void> {
+    return traced('events.eventMany', this.#context.backend.name, async (op) => {
+      const write = batchWriteOptions(options);
+      if (this.#identities) {
+        op.records(await this.#eventManyIdentified(records, write));
+        return;
       }
-      validateId(r.id);
-      batch.add(r.name, r.id, recordingTime(r.at, this.#context.options));
-      any = true;
+      // Records go straight into the batch (no intermediate objects: at a million events the
+      // garbage would cost more than the work). Nothing is written before every one is valid.
+      const batch = this.#batch();
+      let count = 0;
+      // Batches repeat a few names many times: check each distinct name once.
+      const checked = new Set<unknown>();
+      forEachRecord(records, '{ name, id, at? }', (r: EventRecord) => {
+        if (!checked.has(r.name)) {
+          validateEventName(r.name);
+          checked.add(r.name);
+        }
+        validateId(r.id);
+        batch.add(r.name, r.id, recordingTime(r.at, this.#context.options));
+        count++;
+      });
+      op.records(count);
+      if (count > 0) await this.#store(batch, true, write);
     });
-    if (any) await this.#store(batch, true, write);
   }
 
   /**
@@ -188,16 +192,18 @@ export class Events<O extends EventsOptions = EventsOptions> {
    * bucket it was recorded in keeps it); recording it again repairs them. Without such a
    * race, every coarse bucket holds the id exactly when a finer bucket inside it does.
    */
-  async unevent(name: string, id: EventId<O>, at?: Instant): Promise<void> {
-    if (this.#identities) {
-      const mark = this.#mark(name, 0, at);
-      // An id the dictionary never saw has no events: nothing to remove, nothing assigned.
-      const [n] = await this.#identities.peek([id]);
-      if (n !== null && n !== undefined) await this.#unevent(mark.name, n, mark.ms);
-      return;
-    }
-    const mark = this.#mark(name, id, at);
-    await this.#unevent(mark.name, mark.id, mark.ms);
+  unevent(name: string, id: EventId<O>, at?: Instant): Promise<void> {
+    return traced('events.unevent', this.#context.backend.name, async () => {
+      if (this.#identities) {
+        const mark = this.#mark(name, 0, at);
+        // An id the dictionary never saw has no events: nothing to remove, nothing assigned.
+        const [n] = await this.#identities.peek([id]);
+        if (n !== null && n !== undefined) await this.#unevent(mark.name, n, mark.ms);
+        return;
+      }
+      const mark = this.#mark(name, id, at);
+      await this.#unevent(mark.name, mark.id, mark.ms);
+    });
   }
 
   async #unevent(name: string, id: number, ms: number): Promise<void> {
@@ -268,20 +274,16 @@ export class Events<O extends EventsOptions = EventsOptions> {
    * `prefix`, only those starting with it. Read from the catalogue kept at write time.
    */
   names(options?: ListOptions): Promise<string[]> {
-    try {
-      return listRecorded(this.#context.backend, this.#context.keys.names, options);
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return traced('events.names', this.#context.backend.name, async () =>
+      listRecorded(this.#context.backend, this.#context.keys.names, options),
+    );
   }
 
   /** The segment names marked in this namespace, sorted; with `prefix`, only those starting with it. */
   segments(options?: ListOptions): Promise<string[]> {
-    try {
-      return listRecorded(this.#context.backend, this.#context.keys.segments, options);
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return traced('events.segments', this.#context.backend.name, async () =>
+      listRecorded(this.#context.backend, this.#context.keys.segments, options),
+    );
   }
 
   /**
@@ -293,13 +295,17 @@ export class Events<O extends EventsOptions = EventsOptions> {
   }
 
   /** Mark many (segment, id) pairs in one backend write; every record is validated first. */
-  async markMany(records: Iterable<MarkRecord>, options?: BatchOptions): Promise<void> {
-    await this.#writeSegments(records, true, batchWriteOptions(options));
+  markMany(records: Iterable<MarkRecord>, options?: BatchOptions): Promise<void> {
+    return traced('events.markMany', this.#context.backend.name, async () => {
+      await this.#writeSegments(records, true, batchWriteOptions(options));
+    });
   }
 
   /** Take the segment `name` away from `id`. */
-  async unmark(name: string, id: number): Promise<void> {
-    await this.#writeSegments([{ name, id }], false, {});
+  unmark(name: string, id: number): Promise<void> {
+    return traced('events.unmark', this.#context.backend.name, async () => {
+      await this.#writeSegments([{ name, id }], false, {});
+    });
   }
 
   /**
@@ -326,28 +332,32 @@ export class Events<O extends EventsOptions = EventsOptions> {
    * batches of 500 keys per write, and its catalogue entries. `onProgress(done, total)` is called
    * after each batch. Segments of the same name are not touched (`deleteSegment`).
    */
-  async delete(name: string, options?: DeleteOptions): Promise<DeleteResult> {
-    validateEventName(name);
-    const onProgress = deleteProgress(options);
-    const keys = await deleteRecorded(this.#context.backend, this.#context.keys, [name], onProgress);
-    this.#registry.forget();
-    return { keys, names: 1 };
+  delete(name: string, options?: DeleteOptions): Promise<DeleteResult> {
+    return traced('events.delete', this.#context.backend.name, async () => {
+      validateEventName(name);
+      const onProgress = deleteProgress(options);
+      const keys = await deleteRecorded(this.#context.backend, this.#context.keys, [name], onProgress);
+      this.#registry.forget();
+      return { keys, names: 1 };
+    });
   }
 
   /** Delete segment `name` (its bitmap and its catalogue entry). */
-  async deleteSegment(name: string): Promise<DeleteResult> {
-    validateName(name, 'name');
-    const { backend, keys } = this.#context;
-    const [exists, listed] = await backend.read([
-      { op: 'exists', key: keys.segment(name) },
-      { op: 'setHas', key: keys.segments, member: name },
-    ] as const);
-    await backend.write([
-      { op: 'delete', keys: [keys.segment(name)] },
-      { op: 'setRemove', key: keys.segments, members: [name] },
-    ]);
-    this.#segments.delete(name);
-    return { keys: exists ? 1 : 0, names: listed ? 1 : 0 };
+  deleteSegment(name: string): Promise<DeleteResult> {
+    return traced('events.deleteSegment', this.#context.backend.name, async () => {
+      validateName(name, 'name');
+      const { backend, keys } = this.#context;
+      const [exists, listed] = await backend.read([
+        { op: 'exists', key: keys.segment(name) },
+        { op: 'setHas', key: keys.segments, member: name },
+      ] as const);
+      await backend.write([
+        { op: 'delete', keys: [keys.segment(name)] },
+        { op: 'setRemove', key: keys.segments, members: [name] },
+      ]);
+      this.#segments.delete(name);
+      return { keys: exists ? 1 : 0, names: listed ? 1 : 0 };
+    });
   }
 
   /**
@@ -355,31 +365,35 @@ export class Events<O extends EventsOptions = EventsOptions> {
    * buckets), every segment, the catalogue and the largest id. Keys of other prefixes are
    * never touched. Data recorded concurrently may survive; run it again.
    */
-  async deleteAll(options?: DeleteOptions): Promise<DeleteResult> {
-    const onProgress = deleteProgress(options);
-    const { backend, keys } = this.#context;
-    const [names, segments] = await backend.read([
-      { op: 'setMembers', keys: [keys.names] },
-      { op: 'setMembers', keys: [keys.segments] },
-    ] as const);
-    const extra = [...segments.map((name) => keys.segment(name)), keys.segments, keys.names, keys.maxId];
-    const deleted = await deleteRecorded(backend, keys, names, onProgress, extra);
-    this.#registry.forget();
-    this.#segments.clear();
-    return { keys: deleted + segments.length, names: names.length + segments.length };
+  deleteAll(options?: DeleteOptions): Promise<DeleteResult> {
+    return traced('events.deleteAll', this.#context.backend.name, async () => {
+      const onProgress = deleteProgress(options);
+      const { backend, keys } = this.#context;
+      const [names, segments] = await backend.read([
+        { op: 'setMembers', keys: [keys.names] },
+        { op: 'setMembers', keys: [keys.segments] },
+      ] as const);
+      const extra = [...segments.map((name) => keys.segment(name)), keys.segments, keys.names, keys.maxId];
+      const deleted = await deleteRecorded(backend, keys, names, onProgress, extra);
+      this.#registry.forget();
+      this.#segments.clear();
+      return { keys: deleted + segments.length, names: names.length + segments.length };
+    });
   }
 
   /**
    * Drop from the catalogue the buckets whose keys have expired (retention), so it does not
    * grow forever; a tooling job to run now and then. Resolves to the entries removed.
    */
-  async prune(options?: DeleteOptions): Promise<number> {
-    const onProgress = deleteProgress(options);
-    const { backend, keys } = this.#context;
-    const [names] = await backend.read([{ op: 'setMembers', keys: [keys.names] }] as const);
-    const removed = await pruneRecorded(backend, keys, names, onProgress);
-    this.#registry.forget();
-    return removed;
+  prune(options?: DeleteOptions): Promise<number> {
+    return traced('events.prune', this.#context.backend.name, async () => {
+      const onProgress = deleteProgress(options);
+      const { backend, keys } = this.#context;
+      const [names] = await backend.read([{ op: 'setMembers', keys: [keys.names] }] as const);
+      const removed = await pruneRecorded(backend, keys, names, onProgress);
+      this.#registry.forget();
+      return removed;
+    });
   }
 
   /**
@@ -387,7 +401,9 @@ export class Events<O extends EventsOptions = EventsOptions> {
    * retention will free; per segment its size. A tooling path: it reads every listed bitmap.
    */
   stats(options?: StatsOptions): Promise<EventStats> {
-    return eventStats(this.#context, options);
+    return traced('events.stats', this.#context.backend.name, async () => {
+      return eventStats(this.#context, options);
+    });
   }
 
   /** @internal For cohort(): the context a query runs in. */
@@ -399,7 +415,7 @@ export class Events<O extends EventsOptions = EventsOptions> {
   async #eventManyIdentified(
     records: Iterable<EventRecord<string | number>>,
     write: WriteOptions,
-  ): Promise<void> {
+  ): Promise<number> {
     const ids: Array<string | number> = [];
     const marks: Mark[] = [];
     const checked = new Set<unknown>();
@@ -411,11 +427,12 @@ export class Events<O extends EventsOptions = EventsOptions> {
       marks.push({ name: r.name, id: 0, ms: recordingTime(r.at, this.#context.options) });
       ids.push(r.id);
     });
-    if (marks.length === 0) return;
+    if (marks.length === 0) return 0;
     const ints = await this.#identities!.resolve(ids);
     const batch = this.#batch();
     for (let i = 0; i < marks.length; i++) batch.add(marks[i]!.name, ints[i]!, marks[i]!.ms);
     await this.#store(batch, true, write);
+    return marks.length;
   }
 
   #mark(name: unknown, id: unknown, at: unknown): Mark {
@@ -424,10 +441,13 @@ export class Events<O extends EventsOptions = EventsOptions> {
     return { name, id, ms: recordingTime(at, this.#context.options) };
   }
 
-  async #write(marks: Mark[], value: boolean): Promise<void> {
-    const batch = this.#batch();
-    for (const { name, id, ms } of marks) batch.add(name, id, ms);
-    await this.#store(batch, value, {});
+  #write(marks: Mark[], value: boolean): Promise<void> {
+    return traced('events.event', this.#context.backend.name, async (op) => {
+      op.records(marks.length);
+      const batch = this.#batch();
+      for (const { name, id, ms } of marks) batch.add(name, id, ms);
+      await this.#store(batch, value, {});
+    });
   }
 
   /** One backend write: the batch's bits, the catalogue entries and expiries it is the first to need. */

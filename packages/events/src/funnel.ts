@@ -11,7 +11,7 @@
  * of that start's step-1 bitmap.
  */
 import type { BitExpr, Bitmap } from '@porpoise/storage';
-import { bit, CHUNK_BYTES, checkRange } from '@porpoise/storage';
+import { bit, CHUNK_BYTES, checkRange, type Operation, traced } from '@porpoise/storage';
 import { type Bucket, InvalidArgumentError, type TimeRange, type Unit } from '@porpoise/timerange';
 import {
   bucketsFrom,
@@ -90,7 +90,11 @@ const ORDERS: readonly FunnelOrder[] = ['sequential', 'strict', 'any'];
  * it, under `order`; with conversion rates and the time-to-convert distribution. One backend
  * read (two when a query has a NOT).
  */
-export async function funnel(options: FunnelOptions, events?: Events): Promise<FunnelResult> {
+export function funnel(options: FunnelOptions, events?: Events): Promise<FunnelResult> {
+  return traced('events.funnel', undefined, (op) => funnelTraced(op, options, events));
+}
+
+async function funnelTraced(op: Operation, options: FunnelOptions, events?: Events): Promise<FunnelResult> {
   if (typeof options !== 'object' || options === null) {
     throw new InvalidArgumentError('options', options, 'must be an options object');
   }
@@ -117,6 +121,7 @@ export async function funnel(options: FunnelOptions, events?: Events): Promise<F
     ],
     events,
   );
+  op.backend(context.backend.name);
   checkRange(range, context.options);
   const unit = options.unit === undefined ? range.unit : requireUnit(options.unit, 'unit', context.options);
   const window = requireInteger(options.window, 'window', 1, MAX_WINDOW);

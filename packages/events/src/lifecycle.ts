@@ -2,7 +2,7 @@
  * Lifecycle (PostHog's definitions, exact at bucket grain): per period, one bit count per
  * status, all in one backend read.
  */
-import { type BitExpr, bit, checkRange } from '@porpoise/storage';
+import { type BitExpr, bit, checkRange, type Operation, traced } from '@porpoise/storage';
 import {
   type Bucket,
   type Instant,
@@ -63,7 +63,15 @@ const or = (exprs: BitExpr[]): BitExpr | undefined =>
   exprs.length === 0 ? undefined : exprs.length === 1 ? exprs[0]! : bit.or(...exprs);
 
 /** New, returning, resurrecting and dormant users per period of `range`. One backend read. */
-export async function lifecycle(options: LifecycleOptions, events?: Events): Promise<LifecycleResult> {
+export function lifecycle(options: LifecycleOptions, events?: Events): Promise<LifecycleResult> {
+  return traced('events.lifecycle', undefined, (op) => lifecycleTraced(op, options, events));
+}
+
+async function lifecycleTraced(
+  op: Operation,
+  options: LifecycleOptions,
+  events?: Events,
+): Promise<LifecycleResult> {
   if (typeof options !== 'object' || options === null) {
     throw new InvalidArgumentError('options', options, 'must be an options object');
   }
@@ -73,6 +81,7 @@ export async function lifecycle(options: LifecycleOptions, events?: Events): Pro
     [{ query, argument: 'query' }, ...breakdown.map((q, i) => ({ query: q, argument: `breakdown[${i}]` }))],
     events,
   );
+  op.backend(context.backend.name);
   const { range } = options;
   checkRange(range, context.options);
   const unit = options.unit === undefined ? range.unit : requireUnit(options.unit, 'unit', context.options);

@@ -10,6 +10,7 @@ import {
   checkRange,
   type ReadOp,
   type ResolvedSeriesOptions,
+  traced,
 } from '@porpoise/storage';
 import {
   type Bucket,
@@ -120,50 +121,57 @@ export class EventQuery {
     for (const bucket of range) {
       page.push(bucket);
       if (page.length === PAGE) {
-        yield* await this.#fetch(page, universe);
+        yield* await traced('events.over', this.#context.backend.name, () => this.#fetch(page, universe));
         page = [];
       }
     }
-    if (page.length > 0) yield* await this.#fetch(page, universe);
+    if (page.length > 0)
+      yield* await traced('events.over', this.#context.backend.name, () => this.#fetch(page, universe));
   }
 
   /**
    * The number of ids per bucket, counted where the data lives, and whether the bucket holds
    * any data (`recorded`), in one round trip.
    */
-  async counts(range: TimeRange): Promise<BucketCount[]> {
-    checkRange(range, this.#context.options);
-    const universe = await this.#universe();
-    const buckets = [...range];
-    const exists: ReadOp[] = [];
-    const existsOf: number[][] = [];
-    const timed = this.#hasBucketedEvents();
-    for (const bucket of buckets) {
-      const keys = this.#leafKeys(bucket, timed);
-      existsOf.push(keys.map((_, i) => exists.length + i));
-      for (const key of keys) exists.push({ op: 'exists', key });
-    }
-    const { results, extra } = await evaluate(
-      this.#context.backend,
-      buckets.map((bucket) => ({ kind: 'count', expr: this.expression(bucket, universe) })),
-      this.literals(),
-      exists,
-    );
-    return buckets.map((bucket, i) => ({
-      bucket,
-      count: results[i] as number,
-      recorded: existsOf[i]!.some((at) => extra[at] === true),
-    }));
+  counts(range: TimeRange): Promise<BucketCount[]> {
+    return traced('events.counts', this.#context.backend.name, async (op) => {
+      checkRange(range, this.#context.options);
+      const universe = await this.#universe();
+      const buckets = [...range];
+      op.buckets(buckets.length);
+      const exists: ReadOp[] = [];
+      const existsOf: number[][] = [];
+      const timed = this.#hasBucketedEvents();
+      for (const bucket of buckets) {
+        const keys = this.#leafKeys(bucket, timed);
+        existsOf.push(keys.map((_, i) => exists.length + i));
+        for (const key of keys) exists.push({ op: 'exists', key });
+      }
+      const { results, extra } = await evaluate(
+        this.#context.backend,
+        buckets.map((bucket) => ({ kind: 'count', expr: this.expression(bucket, universe) })),
+        this.literals(),
+        exists,
+      );
+      return buckets.map((bucket, i) => ({
+        bucket,
+        count: results[i] as number,
+        recorded: existsOf[i]!.some((at) => extra[at] === true),
+      }));
+    });
   }
 
   /** The ids in ANY bucket of `range` (e.g. the week's unique users from daily data). */
-  async union(range: TimeRange): Promise<IdSet<null>> {
-    checkRange(range, this.#context.options);
-    const universe = await this.#universe();
-    const exprs = [...range].map((bucket) => this.expression(bucket, universe));
-    if (exprs.length === 0) return new IdSet(null, Bitmap.empty());
-    const expr = exprs.length === 1 ? exprs[0]! : bit.or(...exprs);
-    return new IdSet(null, (await this.#one({ kind: 'bitmap', expr })) as Bitmap);
+  union(range: TimeRange): Promise<IdSet<null>> {
+    return traced('events.union', this.#context.backend.name, async (op) => {
+      checkRange(range, this.#context.options);
+      const universe = await this.#universe();
+      const exprs = [...range].map((bucket) => this.expression(bucket, universe));
+      op.buckets(exprs.length);
+      if (exprs.length === 0) return new IdSet(null, Bitmap.empty());
+      const expr = exprs.length === 1 ? exprs[0]! : bit.or(...exprs);
+      return new IdSet(null, (await this.#one({ kind: 'bitmap', expr })) as Bitmap);
+    });
   }
 
   /**
@@ -171,25 +179,31 @@ export class EventQuery {
    * `events.segment('plan:pro').ids()`. A query with a bucketed event outside `during` is an
    * InvalidArgumentError: use `over`, `counts` or `union` with a range.
    */
-  async ids(): Promise<IdSet<null>> {
-    const expr = this.#timeless('ids');
-    return new IdSet(
-      null,
-      (await this.#one({ kind: 'bitmap', expr: expr(await this.#universe()) })) as Bitmap,
-    );
+  ids(): Promise<IdSet<null>> {
+    return traced('events.ids', this.#context.backend.name, async () => {
+      const expr = this.#timeless('ids');
+      return new IdSet(
+        null,
+        (await this.#one({ kind: 'bitmap', expr: expr(await this.#universe()) })) as Bitmap,
+      );
+    });
   }
 
   /** The number of ids of a query that needs no range, counted where the data lives. */
-  async size(): Promise<number> {
-    const expr = this.#timeless('size');
-    return (await this.#one({ kind: 'count', expr: expr(await this.#universe()) })) as number;
+  size(): Promise<number> {
+    return traced('events.size', this.#context.backend.name, async () => {
+      const expr = this.#timeless('size');
+      return (await this.#one({ kind: 'count', expr: expr(await this.#universe()) })) as number;
+    });
   }
 
   /** Whether `id` is in a query that needs no range: one bit read per stored operand. */
-  async has(id: number): Promise<boolean> {
-    const expr = this.#timeless('has');
-    validateQueryId(id);
-    return contains(this.#context.backend, expr(await this.#universe()), id, this.literals());
+  has(id: number): Promise<boolean> {
+    return traced('events.has', this.#context.backend.name, async () => {
+      const expr = this.#timeless('has');
+      validateQueryId(id);
+      return contains(this.#context.backend, expr(await this.#universe()), id, this.literals());
+    });
   }
 
   /**

@@ -2,7 +2,7 @@
  * Retention grids and curves at bucket grain: every cell is one bit count, all in one backend
  * read, counted where the data lives.
  */
-import { type BitExpr, bit, checkRange } from '@porpoise/storage';
+import { type BitExpr, bit, checkRange, type Operation, traced } from '@porpoise/storage';
 import {
   type Bucket,
   type Instant,
@@ -102,7 +102,15 @@ export interface RetentionResult extends RetentionGrid {
  * The retention grid: per cohort bucket, its size and how many of its members came back in
  * each period that has started, plus the size-weighted average curve. One backend read.
  */
-export async function retention(options: RetentionOptions, events?: Events): Promise<RetentionResult> {
+export function retention(options: RetentionOptions, events?: Events): Promise<RetentionResult> {
+  return traced('events.retention', undefined, (op) => retentionTraced(op, options, events));
+}
+
+async function retentionTraced(
+  op: Operation,
+  options: RetentionOptions,
+  events?: Events,
+): Promise<RetentionResult> {
   if (typeof options !== 'object' || options === null) {
     throw new InvalidArgumentError('options', options, 'must be an options object');
   }
@@ -125,6 +133,7 @@ export async function retention(options: RetentionOptions, events?: Events): Pro
     ],
     events,
   );
+  op.backend(context.backend.name);
   const periods = requireInteger(options.periods, 'periods', 1, 1000);
   const { range } = options;
   checkRange(range, context.options);

@@ -5,7 +5,15 @@
  * are fetched as bitmaps in one backend read and counted on the client with a bit-sliced
  * counter, 32 users per machine word, one 8 KiB chunk of every day at a time.
  */
-import { type BitExpr, type Bitmap, bit, CHUNK_BYTES, checkRange } from '@porpoise/storage';
+import {
+  type BitExpr,
+  type Bitmap,
+  bit,
+  CHUNK_BYTES,
+  checkRange,
+  type Operation,
+  traced,
+} from '@porpoise/storage';
 import { type Bucket, bucketsWithin, InvalidArgumentError, type TimeRange } from '@porpoise/timerange';
 import {
   bucketsIn,
@@ -53,7 +61,15 @@ function wordsOf(bitmap: Bitmap | undefined, chunk: number): Int32Array {
 }
 
 /** Per period, users active on exactly k of its days. One backend read. */
-export async function stickiness(options: StickinessOptions, events?: Events): Promise<StickinessResult> {
+export function stickiness(options: StickinessOptions, events?: Events): Promise<StickinessResult> {
+  return traced('events.stickiness', undefined, (op) => stickinessTraced(op, options, events));
+}
+
+async function stickinessTraced(
+  op: Operation,
+  options: StickinessOptions,
+  events?: Events,
+): Promise<StickinessResult> {
   if (typeof options !== 'object' || options === null) {
     throw new InvalidArgumentError('options', options, 'must be an options object');
   }
@@ -63,6 +79,7 @@ export async function stickiness(options: StickinessOptions, events?: Events): P
     [{ query, argument: 'query' }, ...breakdown.map((q, i) => ({ query: q, argument: `breakdown[${i}]` }))],
     events,
   );
+  op.backend(context.backend.name);
   const { range } = options;
   checkRange(range, context.options);
   const unit = options.unit === undefined ? range.unit : options.unit;

@@ -4,6 +4,7 @@ import {
   dictionaryIntegersBelow,
   InvalidArgumentError,
   type LinkResult,
+  traced,
   UnsupportedError,
   validateBackend,
   validateDictionaryId,
@@ -150,26 +151,29 @@ export class Identities {
    * The ids owning the integers, in input order (null for an integer never handed out). Ids
    * come back as the strings they are stored under: `123` resolved as a number reads `'123'`.
    */
-  async lookup(ints: Iterable<number>): Promise<Array<string | null>> {
-    const list = toArray(ints, 'ints');
-    const out = new Array<string | null>(list.length);
-    const missing: number[] = [];
-    const reverse = this.#reverse;
-    for (let i = 0; i < list.length; i++) {
-      const n = list[i]!;
-      const known = reverse?.get(n);
-      if (known !== undefined) out[i] = known;
-      else missing.push(n);
-    }
-    if (missing.length === 0) return out;
-    const found = await this.#backend.lookupIds(this.#name, missing, this.#create);
-    const byInt = new Map<number, string | null>();
-    for (let i = 0; i < missing.length; i++) {
-      byInt.set(missing[i]!, found[i]!);
-      if (found[i] !== null) reverse?.set(missing[i]!, found[i]!);
-    }
-    for (let i = 0; i < list.length; i++) if (out[i] === undefined) out[i] = byInt.get(list[i]!) ?? null;
-    return out;
+  lookup(ints: Iterable<number>): Promise<Array<string | null>> {
+    return traced('identity.lookup', this.#backend.name, async (op) => {
+      const list = toArray(ints, 'ints');
+      const out = new Array<string | null>(list.length);
+      const missing: number[] = [];
+      const reverse = this.#reverse;
+      for (let i = 0; i < list.length; i++) {
+        const n = list[i]!;
+        const known = reverse?.get(n);
+        if (known !== undefined) out[i] = known;
+        else missing.push(n);
+      }
+      if (missing.length === 0) return out;
+      op.attributes({ 'porpoise.ids': missing.length });
+      const found = await this.#backend.lookupIds(this.#name, missing, this.#create);
+      const byInt = new Map<number, string | null>();
+      for (let i = 0; i < missing.length; i++) {
+        byInt.set(missing[i]!, found[i]!);
+        if (found[i] !== null) reverse?.set(missing[i]!, found[i]!);
+      }
+      for (let i = 0; i < list.length; i++) if (out[i] === undefined) out[i] = byInt.get(list[i]!) ?? null;
+      return out;
+    });
   }
 
   /**
@@ -180,16 +184,18 @@ export class Identities {
    * stays there (still reported as the anonymous id). Idempotent; an interrupted link is
    * completed by running it again. Other processes' caches see the change within `cacheTtl`.
    */
-  async link(anonymousId: ExternalId, userId: ExternalId): Promise<LinkResult> {
-    const from = canonicalId(anonymousId, 'anonymousId');
-    const to = canonicalId(userId, 'userId');
-    const before = this.#forward?.get(from);
-    const result = await this.#backend.linkIds(this.#name, from, to, this.#create);
-    if (before !== undefined) this.#reverse?.delete(before);
-    this.#reverse?.delete(result.id);
-    this.#forward?.set(from, result.id);
-    this.#forward?.set(to, result.id);
-    return result;
+  link(anonymousId: ExternalId, userId: ExternalId): Promise<LinkResult> {
+    return traced('identity.link', this.#backend.name, async () => {
+      const from = canonicalId(anonymousId, 'anonymousId');
+      const to = canonicalId(userId, 'userId');
+      const before = this.#forward?.get(from);
+      const result = await this.#backend.linkIds(this.#name, from, to, this.#create);
+      if (before !== undefined) this.#reverse?.delete(before);
+      this.#reverse?.delete(result.id);
+      this.#forward?.set(from, result.id);
+      this.#forward?.set(to, result.id);
+      return result;
+    });
   }
 
   /**
@@ -218,7 +224,10 @@ export class Identities {
       queueMicrotask(() => {
         const requests = queue.splice(0);
         const all = requests.length === 1 ? requests[0]!.keys : [...new Set(requests.flatMap((r) => r.keys))];
-        this.#backend.resolveIds(this.#name, all, { ...this.#create, assign }).then(
+        traced(assign ? 'identity.resolve' : 'identity.peek', this.#backend.name, async (op) => {
+          op.attributes({ 'porpoise.ids': all.length });
+          return this.#backend.resolveIds(this.#name, all, { ...this.#create, assign });
+        }).then(
           (found) => {
             if (requests.length === 1) return requests[0]!.resolve(found);
             const byKey = new Map(all.map((key, i) => [key, found[i] ?? null]));

@@ -95,6 +95,7 @@ export {
   resolveSeriesOptions,
   type SeriesOptions,
 } from './series.js';
+export { type Operation, TELEMETRY_SCOPE, traced } from './telemetry.js';
 export {
   exprKeys,
   MAX_ATOMIC_ITEMS,

@@ -22,6 +22,7 @@ import {
   resolveIdsWith,
 } from '../dictionary.js';
 import { BackendError } from '../errors.js';
+import { noteKeys } from '../telemetry.js';
 import { exprKeys, validateReadOps, validateWriteOps } from '../validate.js';
 import { MemoryDictionaries } from './dictionary.js';
 import { dryRun, sumIncrements } from './dry-run.js';
@@ -66,6 +67,7 @@ export class MemoryBackend implements Backend {
   async read<const T extends readonly ReadOp[]>(ops: T): Promise<ReadResults<T>> {
     this.#begin();
     validateReadOps(ops);
+    noteKeys(ops);
     return ops.map((op) => this.#readOne(op)) as ReadResults<T>;
   }
 
@@ -79,6 +81,7 @@ export class MemoryBackend implements Backend {
   async write(ops: readonly WriteOp[], options: WriteOptions = {}): Promise<boolean> {
     this.#begin();
     validateWriteOps(ops, options);
+    noteKeys(ops);
     const key = options.idempotencyKey;
     if (key !== undefined) {
       const until = this.#applied.get(key);

@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import type { Feature } from '../backend.js';
 import { BackendError, type BackendErrorCode, InvalidArgumentError, PorpoiseError } from '../errors.js';
+import { noteRoundTrip, sizeOf } from '../telemetry.js';
 
 /**
  * A client the backend accepts: an ioredis `Redis` or `Cluster`, or a node-redis client
@@ -34,6 +35,8 @@ export interface ScriptCall {
   readonly args: readonly Arg[];
   /** Bulk replies as Buffers (binary-safe) rather than strings. */
   readonly buffer: boolean;
+  /** The call makes temporary keys (and deletes them before it returns): for telemetry. */
+  readonly temporaries?: boolean;
 }
 
 export interface Script {
@@ -218,9 +221,11 @@ export abstract class Connection {
     try {
       replies = await this.bounded(this.send(calls, full));
     } catch (error) {
+      this.#observe(calls, full, undefined);
       const failure = this.error(error);
       return calls.map(() => ({ ok: false, error: failure }));
     }
+    this.#observe(calls, full, replies);
     const out: Settled[] = new Array(calls.length);
     const unknown: number[] = [];
     calls.forEach((_, i) => {
@@ -240,6 +245,30 @@ export abstract class Connection {
       });
     }
     return out;
+  }
+
+  #observe(calls: readonly ScriptCall[], full: boolean, replies: Reply[] | undefined): void {
+    let created = 0;
+    let removed = 0;
+    calls.forEach((call, i) => {
+      const error = replies?.[i]?.[0];
+      // A call refused with NOSCRIPT never ran (it is sent again in full).
+      if (!call.temporaries || (error && /NOSCRIPT/.test(error.message))) return;
+      created++;
+      if (replies?.[i] && !error) removed++;
+    });
+    noteRoundTrip(
+      this.library,
+      () => {
+        let bytes = 0;
+        // A call resent after NOSCRIPT carries its script's source.
+        for (const call of calls)
+          bytes += sizeOf(call.keys) + sizeOf(call.args) + (full ? sizeOf(call.script.source) : 40);
+        return bytes;
+      },
+      () => (replies ? sizeOf(replies.map((reply) => reply[1] ?? reply[0])) : 0),
+      { created, removed },
+    );
   }
 
   protected settle(error: Error | null, value: unknown): Settled {

@@ -165,7 +165,14 @@ export class ReadScheduler {
     ];
     for (const arg of ops) args.push(arg);
     return {
-      call: { group, script: writes ? READ_SCRIPT : READ_ONLY_SCRIPT, keys, args, buffer: true },
+      call: {
+        group,
+        script: writes ? READ_SCRIPT : READ_ONLY_SCRIPT,
+        keys,
+        args,
+        buffer: true,
+        temporaries: writes,
+      },
       tasks,
     };
   }

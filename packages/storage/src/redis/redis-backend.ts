@@ -15,6 +15,7 @@ import { Bitmap } from '../bitmap.js';
 import { linkIdsWith, lookupIdsWith, resolveIdsWith } from '../dictionary.js';
 import { BackendError, InvalidArgumentError, type PorpoiseError, UnsupportedError } from '../errors.js';
 import { encodeKeySegment, localityGroup } from '../keys.js';
+import { noteKeys } from '../telemetry.js';
 import { exprKeys, validateReadOps, validateWriteOps } from '../validate.js';
 import { REDIS_CHUNK_BITS } from './chunks.js';
 import {
@@ -240,6 +241,7 @@ export class RedisBackend implements Backend {
   async read<const T extends readonly ReadOp[]>(ops: T): Promise<ReadResults<T>> {
     this.#assertOpen();
     validateReadOps(ops);
+    noteKeys(ops);
     await this.#ready(
       ops.some((op) => BITMAP_READS.has(op.op)),
       ops.some((op) => op.op === 'hllCount'),
@@ -260,6 +262,7 @@ export class RedisBackend implements Backend {
   async write(ops: readonly WriteOp[], options: WriteOptions = {}): Promise<boolean> {
     this.#assertOpen();
     validateWriteOps(ops, options);
+    noteKeys(ops);
     const bitmapKeys = new Set<string>();
     for (const op of ops)
       if (op.op === 'setBits' && op.value !== false && op.offsets.length > 0) bitmapKeys.add(op.key);
