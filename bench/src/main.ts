@@ -10,6 +10,7 @@ import { cohort, Events } from '@porpoise/events';
 import { type Backend, MemoryBackend, RedisBackend, type WriteOp } from '@porpoise/storage';
 import { BucketKeyer, dayrange, hourrange, weekrange } from '@porpoise/timerange';
 import { Redis } from 'ioredis';
+import { createClient } from 'redis';
 import { startRedis } from './redis-server.js';
 import { bytes, compare, markdown, median, millis, type Row, rate, write } from './report.js';
 
@@ -52,6 +53,10 @@ async function main(): Promise<void> {
   const server = await startRedis();
   const client = new Redis(server.url);
   const backend = new RedisBackend(client, { prefix: 'bench' });
+  // The same server and prefix through node-redis: rows 1b and 4b compare the two clients.
+  const nodeClient = createClient({ url: server.url });
+  await nodeClient.connect();
+  const nodeBackend = new RedisBackend(nodeClient, { prefix: 'bench' });
   const now = () => NOW;
   try {
     // 1-3. Ingest.
@@ -95,6 +100,16 @@ async function main(): Promise<void> {
         goal: '≥ 2 M/s and ≥ 10×',
         met: (n / ours) * 1000 >= 2e6 && baseline / ours >= 10,
       });
+      const nodeEvents = new Events(nodeBackend, { now });
+      await nodeEvents.eventMany(records.slice(0, 100_000));
+      const nodeRuns: number[] = [];
+      for (let run = 0; run < 3; run++) {
+        await flush(client);
+        nodeRuns.push(await median(1, () => nodeEvents.eventMany(records)));
+      }
+      const viaNode = nodeRuns.sort((a, b) => a - b)[1]!;
+      await flush(client);
+      log(clients(`1b. the same ingest through node-redis`, rate(n, viaNode), rate(n, ours), viaNode / ours));
     }
     {
       const events = new Events(backend, { now });
@@ -177,6 +192,20 @@ async function main(): Promise<void> {
         goal: '≤ 1.2×, 1 round trip',
         met: ours / baseline <= 1.2 && reads.length === 1,
       });
+      const nodeEvents = new Events(nodeBackend, { resolutions: ['day'], now });
+      const [viaNode, viaIoredis] = await compare(
+        15,
+        () => nodeEvents.get('active').counts(dayrange(-30, 0, { now: NOW })),
+        () => events.get('active').counts(dayrange(-30, 0, { now: NOW })),
+      );
+      log(
+        clients(
+          '4b. the same counts through node-redis',
+          millis(viaNode),
+          millis(viaIoredis),
+          viaNode / viaIoredis,
+        ),
+      );
       await flush(client);
     }
 
@@ -441,6 +470,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await client.quit();
+    await nodeClient.quit();
     server.stop();
   }
   const text = markdown(rows, {
@@ -453,6 +483,18 @@ async function main(): Promise<void> {
 }
 
 /** The backend, with every read() call (one round trip on Redis) recorded in `reads`. */
+/** A node-redis row: its time against the same work through ioredis, in the same run. */
+function clients(scenario: string, ours: string, ioredis: string, ratio: number): Row {
+  return {
+    scenario,
+    ours,
+    baseline: `${ioredis} (ioredis)`,
+    ratio: `${ratio.toFixed(2)}× the time`,
+    goal: 'within 20 % of ioredis',
+    met: ratio <= 1.2 && ratio >= 1 / 1.2,
+  };
+}
+
 function countingReads(backend: Backend, reads: number[]): Backend {
   return {
     name: backend.name,
