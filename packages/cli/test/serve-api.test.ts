@@ -13,6 +13,7 @@ import { funnelJson } from '../src/commands/funnel.js';
 import { lifecycleJson } from '../src/commands/lifecycle.js';
 import { retentionJson } from '../src/commands/retention.js';
 import { DEMO_NOW } from '../src/demo/seed.js';
+import { expressionText, parseExpression } from '../src/serve/expression.js';
 import { QueryLimiter } from '../src/serve/limit.js';
 import { buildServer, type ServerOptions } from '../src/serve/server.js';
 import { demoLibrary } from './support.js';
@@ -250,7 +251,7 @@ describe('serve API on the demo month (memory)', () => {
         'unclosed parenthesis',
         `/api/counts?${q({ expr: '(active or login' })}`,
         'INVALID_EXPRESSION',
-        'not closed',
+        'expr "(active or login": the parenthesis at position 1 is not closed',
       ],
       [
         'dangling operator',
@@ -423,6 +424,80 @@ describe('serve API on the demo month (memory)', () => {
         await limited.close();
       }
     });
+  });
+});
+
+describe('the expression grammar', () => {
+  const normal = (text: string) => expressionText(parseExpression(text));
+
+  it('binds NOT, then AND, then XOR, then OR; keywords in any case', () => {
+    expect(parseExpression('a OR b and NOT c xor d')).toEqual({
+      kind: 'or',
+      args: [
+        { kind: 'event', name: 'a' },
+        {
+          kind: 'xor',
+          args: [
+            {
+              kind: 'and',
+              args: [
+                { kind: 'event', name: 'b' },
+                { kind: 'not', arg: { kind: 'event', name: 'c' } },
+              ],
+            },
+            { kind: 'event', name: 'd' },
+          ],
+        },
+      ],
+    });
+    expect(normal('a OR b and NOT c xor d')).toBe('a OR b AND NOT c XOR d');
+    expect(normal('(a or b) and not (c or d)')).toBe('(a OR b) AND NOT (c OR d)');
+  });
+
+  it('reads quoted names (spaces, parentheses, operator spellings) and quoted segments', () => {
+    expect(parseExpression('"and" and "song (live)" and segment:"plan: pro"')).toEqual({
+      kind: 'and',
+      args: [
+        { kind: 'event', name: 'and' },
+        { kind: 'event', name: 'song (live)' },
+        { kind: 'segment', name: 'plan: pro' },
+      ],
+    });
+    expect(normal('"and" and "song (live)" and segment:"plan: pro"')).toBe(
+      '"and" AND "song (live)" AND segment:"plan: pro"',
+    );
+    expect(normal('"segment:x" or playlist:created')).toBe('"segment:x" OR playlist:created');
+  });
+
+  it('echoes text that parses back to the same tree', () => {
+    for (const text of [
+      'not (a and b)',
+      'a xor (b or c)',
+      '((a))',
+      'not not a',
+      '{"xor":["a",{"not":{"segment":"p"}}]}',
+    ]) {
+      const tree = parseExpression(text);
+      expect(parseExpression(expressionText(tree)), text).toEqual(tree);
+    }
+  });
+
+  it('refuses malformed input with the position, and bounds the size', () => {
+    expect(() => parseExpression('')).toThrow('is empty');
+    expect(() => parseExpression('a b')).toThrow('unexpected "b" at position 3');
+    expect(() => parseExpression('a and )')).toThrow('unexpected ")" at position 7');
+    expect(() => parseExpression('"open')).toThrow('unclosed quote at position 1');
+    expect(() => parseExpression('segment:')).toThrow('an empty segment name at position 1');
+    expect(() => parseExpression(Array.from({ length: 33 }, (_, k) => `e${k}`).join(' or '))).toThrow(
+      'more than 32 operands',
+    );
+    expect(() => parseExpression(`${'('.repeat(20)}a${')'.repeat(20)}`)).toThrow(
+      'nested deeper than 16 levels',
+    );
+    expect(() => parseExpression('x'.repeat(2001))).toThrow('longer than 2000 characters');
+    expect(() => parseExpression('{"event":"a","or":[]}')).toThrow('exactly one key');
+    expect(() => parseExpression('{"nand":["a","b"]}')).toThrow('unknown key "nand"');
+    expect(() => parseExpression('[1]')).toThrow('expected a name or an object');
   });
 });
 

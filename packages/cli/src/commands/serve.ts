@@ -5,7 +5,6 @@
 import { isIP } from 'node:net';
 import { parseWholeNumber } from '../args/values.js';
 import { UsageError } from '../errors.js';
-import { toJson } from '../format/json.js';
 import type { Io } from '../io.js';
 import { buildServer, LOOPBACK_HOSTS } from '../serve/server.js';
 import { type CommonFlags, openSession, settingsOf } from '../session.js';
@@ -70,7 +69,10 @@ export async function serveCommand(flags: ServeFlags, io: Io): Promise<void> {
     const bound = typeof address === 'object' && address !== null ? address.port : port;
     const url = urlOf(host, bound);
     if (settings.json) {
-      io.stdout.write(toJson({ command: 'serve', url, token: token !== undefined, source: session.source }));
+      // One line, unlike other commands' --json: a script reads it and keeps the process running.
+      io.stdout.write(
+        `${JSON.stringify({ command: 'serve', url, token: token !== undefined, source: session.source })}\n`,
+      );
     } else {
       io.stdout.write(
         `porpoise serve: ${url} · ${session.describe()}${token === undefined ? '' : ' · token required'}\n` +

@@ -65,7 +65,7 @@ export function statusAndBody(error: unknown): { status: number; body: ErrorBody
     body: { error: { code, message } },
   });
   if (error instanceof ApiError) return of(error.status, error.code, error.message);
-  if (error instanceof ExpressionError) return of(400, error.code, `expression: ${error.message}`);
+  if (error instanceof ExpressionError) return of(400, error.code, error.message);
   if (error instanceof UsageError) return of(400, 'INVALID_PARAMETER', error.message);
   const validation = (error as { validation?: ValidationIssue[] }).validation;
   if (Array.isArray(validation)) return of(400, 'INVALID_PARAMETER', validationMessage(validation));

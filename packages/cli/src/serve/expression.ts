@@ -90,7 +90,7 @@ class Parser {
   constructor(readonly tokens: Token[]) {}
 
   parse(): Expression {
-    if (this.tokens.length === 0) throw new ExpressionError('the expression is empty');
+    if (this.tokens.length === 0) throw new ExpressionError('is empty');
     const expression = this.#binary('or', 0);
     const rest = this.tokens[this.#position];
     if (rest !== undefined)
@@ -123,7 +123,7 @@ class Parser {
     if (depth > MAX_DEPTH) throw new ExpressionError(`nested deeper than ${MAX_DEPTH} levels`);
     if (this.#keyword('not')) return { kind: 'not', arg: this.#unary(depth + 1) };
     const token = this.tokens[this.#position];
-    if (token === undefined) throw new ExpressionError('the expression ends where a name was expected');
+    if (token === undefined) throw new ExpressionError('ends where a name was expected');
     if (token.type === '(') {
       this.#position++;
       const inner = this.#binary('or', depth + 1);

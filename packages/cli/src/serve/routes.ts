@@ -18,7 +18,7 @@ import { recordedNames } from '../commands/names.js';
 import { retentionJson } from '../commands/retention.js';
 import { rangeJson } from '../format/labels.js';
 import { ApiError } from './errors.js';
-import { expressionText, parseExpression, toQuery } from './expression.js';
+import { type Expression, ExpressionError, expressionText, parseExpression, toQuery } from './expression.js';
 
 /** Buckets one answer may hold: a chart or grid past this is unreadable, and the work grows with it. */
 export const MAX_BUCKETS = 5000;
@@ -80,8 +80,16 @@ function rangeOf(
   return result;
 }
 
-function queryOf(context: RouteContext, text: string) {
-  const tree = parseExpression(text);
+/** The query of one expression parameter; a malformed one is refused naming the parameter and its value. */
+function queryOf(context: RouteContext, text: string, parameter: string) {
+  let tree: Expression;
+  try {
+    tree = parseExpression(text);
+  } catch (error) {
+    if (!(error instanceof ExpressionError)) throw error;
+    const shown = text.length > 80 ? `${text.slice(0, 80)}…` : text;
+    throw new ExpressionError(`${parameter} ${JSON.stringify(shown)}: ${error.message}`);
+  }
   return { text: expressionText(tree), query: toQuery(tree, context.analytics) };
 }
 
@@ -111,7 +119,7 @@ export function registerRoutes(app: FastifyInstance, context: RouteContext): voi
     async (request) => {
       const q = request.query;
       const span = rangeOf(context, q.unit ?? 'day', q.from, q.to, [-14, 0]);
-      const { text, query } = queryOf(context, q.expr);
+      const { text, query } = queryOf(context, q.expr, 'expr');
       const counts = await query.counts(span);
       return {
         expr: text,
@@ -147,8 +155,8 @@ export function registerRoutes(app: FastifyInstance, context: RouteContext): voi
     async (request) => {
       const q = request.query;
       const span = rangeOf(context, q.unit ?? 'day', q.from, q.to, [-30, 0]);
-      const steps = q.step.map((text) => queryOf(context, text));
-      const exclude = q.exclude === undefined ? undefined : queryOf(context, q.exclude);
+      const steps = q.step.map((text, k) => queryOf(context, text, `step[${k}]`));
+      const exclude = q.exclude === undefined ? undefined : queryOf(context, q.exclude, 'exclude');
       const result = await analytics.funnel({
         steps: steps.map((s) => s.query),
         range: span,
@@ -195,8 +203,8 @@ export function registerRoutes(app: FastifyInstance, context: RouteContext): voi
       const q = request.query;
       const periods = q.periods ?? 8;
       const span = rangeOf(context, q.unit ?? 'week', q.from, q.to, [-periods, 1]);
-      const start = queryOf(context, q.start);
-      const returning = queryOf(context, q.returning);
+      const start = queryOf(context, q.start, 'start');
+      const returning = queryOf(context, q.returning, 'returning');
       const kind = q.kind ?? 'exact';
       const cohort = q.cohort ?? 'recurring';
       const result = await analytics.retention({
@@ -225,7 +233,7 @@ export function registerRoutes(app: FastifyInstance, context: RouteContext): voi
     async (request) => {
       const q = request.query;
       const span = rangeOf(context, q.unit ?? 'week', q.from, q.to, [-4, 1]);
-      const { text, query } = queryOf(context, q.expr);
+      const { text, query } = queryOf(context, q.expr, 'expr');
       const result = await analytics.lifecycle({ query, range: span });
       return { expr: text, range: rangeJson(span), periods: lifecycleJson(result.periods) };
     },
