@@ -427,6 +427,29 @@ describe('serve API on the demo month (memory)', () => {
   });
 });
 
+describe('serve API when the backend fails', () => {
+  it('is a 503 with the backend error code, naming host:port, never the URL password', async () => {
+    const backend = RedisBackend.fromUrl('redis://:hunter2-password@127.0.0.1:1');
+    const app = serverOn(backend);
+    try {
+      for (const url of ['/api/counts?expr=active', '/api/names']) {
+        const response = await get(app, url);
+        expect(response.status).toBe(503);
+        expect(response.json()).toEqual({
+          error: {
+            code: 'CONNECTION_ERROR',
+            message: 'Redis at 127.0.0.1:1 could not be reached: connection refused',
+          },
+        });
+        expect(response.body).not.toContain('hunter2');
+      }
+    } finally {
+      await app.close();
+      await backend.close();
+    }
+  });
+});
+
 describe('the expression grammar', () => {
   const normal = (text: string) => expressionText(parseExpression(text));
 
