@@ -390,6 +390,21 @@ describe('serve API on the demo month (memory)', () => {
       }
     });
 
+    it('is required however the path is spelt, and on paths that do not exist', async () => {
+      for (const url of [
+        '/%61pi/names',
+        '/api/names/',
+        '/api//counts?expr=active',
+        '/api/nothing',
+        '/elsewhere',
+      ]) {
+        const response = await get(guarded, url);
+        expect(response.status, url).toBe(401);
+        expect(response.body).not.toContain('events');
+      }
+      expect((await get(guarded, '/%61pi/names', { authorization: 'Bearer s3cret-token' })).status).toBe(200);
+    });
+
     it('the page itself holds no data and loads without the token (it asks for one)', async () => {
       expect((await get(guarded, '/')).status).toBe(200);
       expect((await get(guarded, '/assets/app.js')).status).toBe(200);
@@ -446,6 +461,38 @@ describe('serve API when the backend fails', () => {
     } finally {
       await app.close();
       await backend.close();
+    }
+  });
+});
+
+describe('serve API on an unexpected error', () => {
+  it('is a 500 without the details, which go to onInternalError', async () => {
+    const seen: Array<[string, string]> = [];
+    const analytics = analyticsOn(new MemoryBackend());
+    const broken = Object.create(analytics, {
+      names: {
+        value: () => {
+          throw new TypeError('secret internals at /srv/app.ts:12');
+        },
+      },
+    }) as Analytics;
+    const app = buildServer({
+      analytics: broken,
+      zone: 'UTC',
+      onInternalError: (error, request) => seen.push([(error as Error).message, request]),
+    });
+    try {
+      const response = await get(app, '/api/names?prefix=a');
+      expect(response.status).toBe(500);
+      expect(response.json()).toEqual({
+        error: {
+          code: 'INTERNAL',
+          message: 'internal error: the server printed the details on its standard error',
+        },
+      });
+      expect(seen).toEqual([['secret internals at /srv/app.ts:12', 'GET /api/names?prefix=a']]);
+    } finally {
+      await app.close();
     }
   });
 });

@@ -4,7 +4,7 @@
  */
 import { isIP } from 'node:net';
 import { parseWholeNumber } from '../args/values.js';
-import { UsageError } from '../errors.js';
+import { messageOf, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import { buildServer, LOOPBACK_HOSTS } from '../serve/server.js';
 import { type CommonFlags, openSession, settingsOf } from '../session.js';
@@ -62,6 +62,12 @@ export async function serveCommand(flags: ServeFlags, io: Io): Promise<void> {
     ...(token === undefined ? {} : { token }),
     // Behind a public address the Host header is whatever the clients use.
     allowedHosts: loopback ? [...LOOPBACK_HOSTS, host] : null,
+    onInternalError: (error, request) => {
+      io.stderr.write(`porpoise serve: internal error on ${request}: ${messageOf(error)}\n`);
+      if (process.env.PORPOISE_DEBUG === '1' && error instanceof Error && error.stack) {
+        io.stderr.write(`${error.stack}\n`);
+      }
+    },
   });
   try {
     await app.listen({ port, host });

@@ -76,11 +76,19 @@ export function statusAndBody(error: unknown): { status: number; body: ErrorBody
   if (typeof fastify.statusCode === 'number' && fastify.statusCode >= 400 && fastify.statusCode < 500) {
     return of(fastify.statusCode, fastify.code ?? 'BAD_REQUEST', fastify.message ?? 'bad request');
   }
-  return of(500, 'INTERNAL', "internal error: the server's log has the details");
+  return of(500, 'INTERNAL', 'internal error: the server printed the details on its standard error');
 }
 
-export function sendError(request: FastifyRequest, reply: FastifyReply, error: unknown): FastifyReply {
+/** Told about each 500, whose details the client does not get. */
+export type InternalErrorListener = (error: unknown, request: string) => void;
+
+export function sendError(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  error: unknown,
+  onInternalError?: InternalErrorListener,
+): FastifyReply {
   const { status, body } = statusAndBody(error);
-  if (status >= 500) request.log.error({ err: error }, body.error.message);
+  if (status === 500) onInternalError?.(error, `${request.method} ${request.url}`);
   return reply.code(status).type('application/json; charset=utf-8').send(body);
 }

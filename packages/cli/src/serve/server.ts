@@ -6,7 +6,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Analytics } from '@porpoise/analytics';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { loadAssets } from './assets.js';
-import { ApiError, sendError } from './errors.js';
+import { ApiError, type InternalErrorListener, sendError } from './errors.js';
 import { type LimitOptions, QueryLimiter } from './limit.js';
 import { registerRoutes } from './routes.js';
 
@@ -16,7 +16,7 @@ export interface ServerOptions {
   zone: string;
   /** The clock ranges are counted from: live by default, pinned with --now or --demo. */
   now?: () => Date;
-  /** When set, every /api request needs `Authorization: Bearer <token>`. */
+  /** When set, every request but the page and its assets needs `Authorization: Bearer <token>`. */
   token?: string;
   limits?: LimitOptions;
   /** One line naming where the data lives, shown by the page (never a password). */
@@ -28,6 +28,8 @@ export interface ServerOptions {
    */
   allowedHosts?: readonly string[] | null;
   logger?: boolean;
+  /** Told about each unexpected error (a 500, whose details the client does not get). */
+  onInternalError?: InternalErrorListener;
   /** The limiter's clock (tests). */
   limiterClock?: () => number;
 }
@@ -62,6 +64,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** A query route: admitted by the limiter. */
     query?: boolean;
+    /** Served without the token: the page and its assets, which hold no data. */
+    public?: boolean;
   }
 }
 
@@ -79,7 +83,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   const allowedHosts = options.allowedHosts === undefined ? LOOPBACK_HOSTS : options.allowedHosts;
   const { page, assets } = loadAssets();
 
-  app.setErrorHandler((error, request, reply) => sendError(request, reply, error));
+  app.setErrorHandler((error, request, reply) => sendError(request, reply, error, options.onInternalError));
 
   const knownPaths = new Set<string>();
   app.addHook('onRoute', (route) => {
@@ -109,7 +113,9 @@ export function buildServer(options: ServerOptions): FastifyInstance {
         `the Host header "${request.headers.host ?? ''}" is not allowed`,
       );
     }
-    if (expected !== undefined && request.url.startsWith('/api/')) {
+    // Deny by default: only the page and its assets are public. Matching on request.url would
+    // miss /%61pi/names, which the router decodes to /api/names.
+    if (expected !== undefined && request.routeOptions.config.public !== true) {
       const header = request.headers.authorization ?? '';
       const given = header.startsWith('Bearer ') ? digest(header.slice('Bearer '.length)) : undefined;
       if (given === undefined || !timingSafeEqual(given, expected)) {
@@ -155,14 +161,18 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     source: options.source ?? options.analytics.backend.name,
   });
 
-  app.get('/', async (_request, reply) =>
+  app.get('/', { config: { public: true } }, async (_request, reply) =>
     reply.type(page.type).header('content-security-policy', CONTENT_SECURITY_POLICY).send(page.body),
   );
-  app.get<{ Params: { name: string } }>('/assets/:name', async (request, reply) => {
-    const asset = assets.get(request.params.name);
-    if (asset === undefined) throw new ApiError(404, 'NOT_FOUND', `no asset ${request.params.name}`);
-    return reply.type(asset.type).send(asset.body);
-  });
+  app.get<{ Params: { name: string } }>(
+    '/assets/:name',
+    { config: { public: true } },
+    async (request, reply) => {
+      const asset = assets.get(request.params.name);
+      if (asset === undefined) throw new ApiError(404, 'NOT_FOUND', `no asset ${request.params.name}`);
+      return reply.type(asset.type).send(asset.body);
+    },
+  );
 
   return app;
 }
