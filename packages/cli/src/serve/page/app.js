@@ -362,9 +362,10 @@ async function funnelView(state, signal) {
   ]);
 }
 
+/** A blue ramp; black text on the light half, white on the dark, both at least 4.5:1. */
 function heat(rate) {
-  const lightness = 97 - Math.round(rate * 62);
-  return { background: `hsl(205 85% ${lightness}%)`, color: lightness < 58 ? '#fff' : '#111' };
+  const lightness = 97 - Math.round(rate * 67);
+  return { background: `hsl(205 85% ${lightness}%)`, color: lightness < 43 ? '#fff' : '#000' };
 }
 
 async function retentionView(state, signal) {
