@@ -187,6 +187,22 @@ describe.skipIf(!hasChromium)('porpoise serve page in headless Chromium', () => 
     expect(await attributeNumbers(page, '#result td[data-retained]', 'data-retained')).toEqual(
       grid.rows.flatMap((r) => r.cells.map((c) => c.retained)),
     );
+    // Every coloured cell stays readable: WCAG contrast of its text on its background.
+    const contrasts =
+      (await page.evaluate(`[...document.querySelectorAll('#result td[data-rate]')].map((cell) => {
+      const style = getComputedStyle(cell);
+      const luminance = (css) => {
+        const [r, g, b] = css.match(/[\\d.]+/g).slice(0, 3).map((v) => {
+          const c = Number(v) / 255;
+          return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+        });
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+      };
+      const [hi, lo] = [luminance(style.color), luminance(style.backgroundColor)].sort((x, y) => y - x);
+      return (hi + 0.05) / (lo + 0.05);
+    })`)) as number[];
+    expect(contrasts.length).toBeGreaterThan(10);
+    expect(Math.min(...contrasts)).toBeGreaterThanOrEqual(4.5);
     await page.screenshot({ path: join(TMP, 'serve-retention.png'), fullPage: true });
 
     await page.click('#tab-lifecycle');
