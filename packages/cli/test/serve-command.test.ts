@@ -5,6 +5,8 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { Analytics, RedisBackend } from '@porpoise/analytics';
+import { hasRedis, redisClient, redisTargets, uniquePrefix } from '@porpoise/test-redis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CLI_ROOT, MEMORY_DEMO, runCli } from './support.js';
 
@@ -63,6 +65,40 @@ describe('porpoise serve (the process)', () => {
     const exited = once(serve.child, 'exit');
     serve.child.kill('SIGINT');
     expect((await exited)[0]).toBe(0);
+  });
+
+  it.skipIf(!hasRedis())('serves --redis under --prefix with a live clock', async () => {
+    const { host, port } = redisTargets().standalone!;
+    const url = `redis://${host}:${port}`;
+    const prefix = uniquePrefix('serve-cmd');
+    const backend = RedisBackend.fromUrl(url, { prefix });
+    const analytics = new Analytics(backend);
+    // Recorded now: a server with a live clock finds it in its latest buckets.
+    await analytics.eventMany([3, 4, 5].map((id) => ({ name: 'checkout', id })));
+    await backend.close();
+    const serve = startServe(['--port', '0', '--json', '--redis', url, '--prefix', prefix]);
+    children.push(serve.child);
+    try {
+      const body = JSON.parse(await serve.firstLine);
+      expect(body.source).toEqual({ backend: 'redis', demo: false, prefix });
+      const names = (await (await fetch(`${body.url}api/names`)).json()) as { events: string[]; now: string };
+      expect(names.events).toEqual(['checkout']);
+      expect(Math.abs(Date.parse(names.now) - Date.now())).toBeLessThan(3_600_000);
+      const counts = (await (await fetch(`${body.url}api/counts?expr=checkout&from=-1&to=1`)).json()) as {
+        buckets: Array<{ count: number }>;
+      };
+      // Yesterday and today: a run across midnight still finds the three.
+      expect(counts.buckets.reduce((n, b) => n + b.count, 0)).toBe(3);
+      const exited = once(serve.child, 'exit');
+      serve.child.kill('SIGTERM');
+      expect((await exited)[0]).toBe(0);
+      expect(serve.output().stderr).toBe('');
+    } finally {
+      const client = redisClient();
+      const keys = await client.keys(`${prefix}:*`);
+      if (keys.length > 0) await client.del(...keys);
+      await client.quit();
+    }
   });
 
   it.each([
