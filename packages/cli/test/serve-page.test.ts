@@ -138,6 +138,27 @@ describe.skipIf(!hasChromium)('porpoise serve page in headless Chromium', () => 
     await page.waitForSelector('#result .chart canvas');
     await page.screenshot({ path: join(TMP, 'serve-trend.png'), fullPage: true });
 
+    // A third event: the builder parenthesises where the operator changes.
+    await page.click('#add-term');
+    await page.fill('#terms .term:nth-child(2) input', 'signup');
+    await page.press('#terms .term:nth-child(2) input', 'Tab');
+    await settled(page);
+    expect(await page.textContent('#expression')).toBe('(active and not login) or signup');
+    const three = await events
+      .get('active')
+      .andNot(events.get('login'))
+      .or(events.get('signup'))
+      .counts(dayrange(-7, 1, at));
+    expect(await attributeNumbers(page, '#result td[data-count]', 'data-count')).toEqual(
+      three.map((b) => b.count),
+    );
+    expect(three.map((b) => b.count)).not.toEqual(andNot.map((b) => b.count));
+    expect(new URL(page.url()).searchParams.getAll('b')).toEqual(['login', 'signup']);
+    await page.screenshot({ path: join(TMP, 'serve-three-events.png') });
+    await page.click('#terms .remove-term');
+    await settled(page);
+    expect(await page.textContent('#expression')).toBe('active and not login');
+
     // A segment narrows the expression.
     await page.selectOption('#segment', 'plan:pro');
     await settled(page);

@@ -68,8 +68,9 @@ function readState() {
   return {
     view: VIEWS.includes(view) ? view : 'trend',
     a: q.get('a') ?? '',
-    op: q.get('op') ?? '',
-    b: q.get('b') ?? '',
+    // Paired: the k-th operator joins the k-th further event.
+    op: q.getAll('op'),
+    b: q.getAll('b'),
     seg: q.get('seg') ?? '',
     unit: q.get('unit') ?? 'day',
     last: q.get('last') ?? '14',
@@ -86,7 +87,12 @@ function readState() {
 function writeState(state) {
   const q = new URLSearchParams();
   q.set('view', state.view);
-  for (const key of ['a', 'op', 'b', 'seg', 'unit', 'last']) if (state[key]) q.set(key, state[key]);
+  if (state.a) q.set('a', state.a);
+  state.b.forEach((name, k) => {
+    q.append('op', state.op[k] ?? '');
+    q.append('b', name);
+  });
+  for (const key of ['seg', 'unit', 'last']) if (state[key]) q.set(key, state[key]);
   if (state.current) q.set('current', '1');
   if (state.view === 'funnel') {
     for (const step of state.step) if (step) q.append('step', step);
@@ -104,8 +110,8 @@ function stateFromForm(previous) {
   return {
     ...previous,
     a: $('#event-a').value.trim(),
-    op: $('#operator').value,
-    b: $('#event-b').value.trim(),
+    op: termRows().map((row) => row.querySelector('select').value),
+    b: termRows().map((row) => row.querySelector('input').value.trim()),
     seg: $('#segment').value,
     unit: $('#unit').value,
     last: $('#last').value,
@@ -121,8 +127,11 @@ function stateFromForm(previous) {
 
 function fillForm(state) {
   $('#event-a').value = state.a;
-  $('#operator').value = state.op;
-  $('#event-b').value = state.b;
+  while (termRows().length < Math.min(MAX_TERMS, state.b.length)) addTermRow();
+  termRows().forEach((row, k) => {
+    row.querySelector('select').value = state.op[k] ?? '';
+    row.querySelector('input').value = state.b[k] ?? '';
+  });
   $('#segment').value = state.seg;
   $('#unit').value = state.unit;
   $('#last').value = state.last;
@@ -146,11 +155,19 @@ function operand(name) {
 
 function expressionOf(state) {
   if (!state.a) return '';
+  // Left to right, parenthesised where the operator changes: what the builder shows is what runs.
   let text = operand(state.a);
-  if (state.op && state.b) text = `${text} ${state.op} ${operand(state.b)}`;
+  let previous = null;
+  state.b.forEach((name, k) => {
+    const op = state.op[k];
+    if (!op || !name) return;
+    if (previous !== null && previous !== op) text = `(${text})`;
+    text = `${text} ${op} ${operand(name)}`;
+    previous = op;
+  });
   if (state.seg) {
     const segment = /^[^\s()"]+$/.test(state.seg) ? state.seg : JSON.stringify(state.seg);
-    text = `${state.op && state.b ? `(${text})` : text} and segment:${segment}`;
+    text = `${previous === null ? text : `(${text})`} and segment:${segment}`;
   }
   return text;
 }
@@ -161,6 +178,39 @@ function rangeParams(state) {
     ['from', String(-last)],
     ['to', state.current ? '1' : '0'],
   ];
+}
+
+const MAX_TERMS = 6;
+
+function termRows() {
+  return [...document.querySelectorAll('#terms .term')];
+}
+
+/** One more "operator, event" pair, removable (the first one stays). */
+function addTermRow() {
+  // The first event is 1 and the fixed second row 2.
+  const number = termRows().length + 2;
+  const select = element('select', { name: 'op', 'aria-label': `operator before event ${number}` }, [
+    element('option', { value: '', text: '(skip)' }),
+    ...['and', 'or', 'and not'].map((op) => element('option', { value: op, text: op })),
+  ]);
+  select.value = 'or';
+  const remove = element('button', { type: 'button', className: 'remove-term', text: 'remove' });
+  const row = element('div', { className: 'term' }, [
+    element('label', {}, ['Operator', select]),
+    element('label', {}, [
+      `Event ${number}`,
+      element('input', { name: 'b', list: 'event-names', spellcheck: 'false' }),
+    ]),
+    remove,
+  ]);
+  remove.addEventListener('click', () => {
+    row.remove();
+    changed({ type: 'change', target: remove });
+  });
+  $('#terms').append(row);
+  $('#add-term').disabled = termRows().length >= MAX_TERMS;
+  return row;
 }
 
 // ---- formatting ---------------------------------------------------------------------------
@@ -657,6 +707,10 @@ for (const form of [controls, options]) {
   form.addEventListener('input', changed);
   form.addEventListener('submit', (event) => event.preventDefault());
 }
+
+$('#add-term').addEventListener('click', () => {
+  addTermRow().querySelector('input').focus();
+});
 
 const tabs = [...document.querySelectorAll('[role="tab"]')];
 for (const tab of tabs) {
