@@ -4,7 +4,8 @@
 // "files", a dependency only the monorepo provides, a bin without its shebang), so this
 // packs every publishable package (packages/*), installs all the tarballs into a fresh npm
 // project and runs `npx porpoise demo --users 2000`. It builds nothing: run `pnpm build`
-// first. Only luxon, lru-cache, commander and ioredis come from the npm registry.
+// first. Only luxon, lru-cache, commander, ioredis, fastify (with its dependencies) and uplot
+// come from the npm registry.
 //
 //   node tools/packed-install-check.mjs [--keep]   (--keep leaves the temp folder for a look)
 import { execFileSync, spawnSync } from 'node:child_process';

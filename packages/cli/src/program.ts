@@ -11,6 +11,7 @@ import { type LifecycleFlags, lifecycleCommand } from './commands/lifecycle.js';
 import { type NamesFlags, namesCommand } from './commands/names.js';
 import { type ReportFlags, reportCommand } from './commands/report.js';
 import { type RetentionFlags, retentionCommand } from './commands/retention.js';
+import { type ServeFlags, serveCommand } from './commands/serve.js';
 import { type StatsFlags, statsCommand } from './commands/stats.js';
 import { type StickinessFlags, stickinessCommand } from './commands/stickiness.js';
 import { UsageError } from './errors.js';
@@ -273,6 +274,21 @@ export function buildProgram(io: Io): Command {
       .option('--top <n>', 'counter ids listed (default 10)')
       .option('--mode <mode>', 'how the tracker stored ids: exact or approximate (default exact)')
       .action((flags: ReportFlags) => reportCommand(flags, io)),
+  );
+
+  common(
+    program
+      .command('serve')
+      .description(
+        'a read-only JSON API and a page of charts (trend, funnel, retention, lifecycle, activity) over HTTP',
+      )
+      .option('--port <n>', 'the TCP port, 0 for any free one (default 8321)')
+      .option('--host <address>', 'the address to listen on (default 127.0.0.1, this machine only)')
+      .option(
+        '--token <token>',
+        'require Authorization: Bearer <token> on every /api request (or set PORPOISE_SERVE_TOKEN)',
+      )
+      .action((flags: ServeFlags) => serveCommand(flags, io)),
   );
 
   common(

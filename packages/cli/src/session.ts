@@ -102,11 +102,16 @@ export async function openBackend(settings: Settings, prefix = settings.prefix):
   return backend;
 }
 
-function analyticsOn(backend: Backend, settings: Settings, mode: 'exact' | 'approximate'): Analytics {
+function analyticsOn(
+  backend: Backend,
+  settings: Settings,
+  mode: 'exact' | 'approximate',
+  clock?: () => Date,
+): Analytics {
   const pinned = settings.now;
   return new Analytics(backend, {
     zone: settings.zone,
-    now: () => pinned,
+    now: clock ?? (() => pinned),
     // Every period, so any can be looked up; collapse picks its own (default daily).
     activity: { periods: ['daily', 'weekly', 'monthly'] satisfies Period[], mode },
   });
@@ -120,6 +125,8 @@ export interface SessionOptions {
    * true there: a query that refuses unknown names (activity buckets) must allow them then.
    */
   check?: (analytics: Analytics, empty: boolean) => Promise<unknown>;
+  /** The library's clock instead of the pinned settings.now: a long-running server's "today" moves on. */
+  clock?: () => Date;
 }
 
 export async function openSession(
@@ -150,7 +157,7 @@ export async function openSession(
   } else {
     backend = await openBackend(settings);
   }
-  const analytics = analyticsOn(backend, settings, mode);
+  const analytics = analyticsOn(backend, settings, mode, options.clock);
   const prefix = backend instanceof RedisBackend ? backend.prefix : undefined;
   return {
     settings,
