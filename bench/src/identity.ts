@@ -7,12 +7,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import { ActivityTracker } from '@porpoise/activity';
 import { Events } from '@porpoise/events';
 import { Identities } from '@porpoise/identity';
 import { RedisBackend } from '@porpoise/storage';
 import { Redis } from 'ioredis';
 import { startRedis } from './redis-server.js';
-import { markdown, type Row, rate } from './report.js';
+import { bytes, markdown, type Row, rate } from './report.js';
 
 const { values: args } = parseArgs({
   options: { quick: { type: 'boolean', default: false } },
@@ -198,6 +199,59 @@ async function main(): Promise<void> {
       ratio: `${(plainMs / eventsMs).toFixed(2)}x`,
       goal: '>= 1 M/s',
       met: N / (eventsMs / 1000) >= 1_000_000,
+    });
+
+    // Activity: the same ids tracked into one day, as a bitmap of dictionary integers (ids
+    // known) and as exact sets, then that day collapsed with 3 aggregates.
+    const day = new Date('2026-11-23T10:00:00Z');
+    const buckets = ['web', 'ios', 'android'];
+    const aggregates = { all: buckets, mobile: ['ios', 'android'], desktop: ['web'] };
+    const tracks = ids.map((id, i) => ({
+      id,
+      bucket: buckets[i % 3]!,
+      date: day,
+      periods: ['daily' as const],
+    }));
+    const activityRow = async (mode: 'bitmap' | 'exact') => {
+      await client.flushall();
+      const store = new RedisBackend(client, { prefix: `act-${mode}` });
+      const identities = new Identities(store, { cacheSize: N });
+      const tracker = new ActivityTracker(
+        store,
+        mode === 'bitmap' ? { now: () => NOW, mode, identities } : { now: () => NOW, mode },
+      );
+      // The dictionary learns the ids first: the row measures tracking, not assignment.
+      if (mode === 'bitmap') await inBatches(ids, (batch) => identities.resolve(batch));
+      const base = await usedMemory(client);
+      const trackMs = await timed(() => inBatches(tracks, (batch) => tracker.trackMany(batch)));
+      const used = (await usedMemory(client)) - base;
+      const collapseMs = await timed(() =>
+        tracker.collapse({
+          date: '2026-11-24T02:00:00Z',
+          buckets,
+          aggregateBuckets: aggregates,
+          periods: ['daily'],
+        }),
+      );
+      return { trackMs, bytes: used, collapseMs };
+    };
+    const bitmap = await activityRow('bitmap');
+    const exact = await activityRow('exact');
+    log({
+      scenario: `activity bitmap mode: track ${N.toLocaleString('en')} known UUIDs into one day (3 buckets)`,
+      ours: `${rate(N, bitmap.trackMs)}; ${bytes(bitmap.bytes)}`,
+      baseline: `${rate(N, exact.trackMs)}; ${bytes(exact.bytes)} (exact sets)`,
+      ratio: `${(exact.trackMs / bitmap.trackMs).toFixed(2)}x the speed; ${(exact.bytes / bitmap.bytes).toFixed(0)}x smaller`,
+      goal: '>= 1 M/s; <= 256 KiB',
+      met: N / (bitmap.trackMs / 1000) >= 1_000_000 && bitmap.bytes <= 256 * 1024,
+    });
+    log({
+      scenario: 'activity bitmap mode: collapse that day with 3 aggregates',
+      ours: `${bitmap.collapseMs.toFixed(1)} ms`,
+      baseline: `${exact.collapseMs.toFixed(1)} ms (exact sets)`,
+      ratio: `${(exact.collapseMs / bitmap.collapseMs).toFixed(1)}x faster`,
+      goal: '<= 20 ms',
+      met: bitmap.collapseMs <= 20,
     });
   } finally {
     await client.quit();
