@@ -109,60 +109,64 @@ describeEachBackend((make, kind) => {
       expect(result.breakdowns[0]!.rows.map((r) => r.size)).toEqual([2, 0]);
     });
 
-    it('matches the brute-force model on random data', async () => {
-      await fc.assert(
-        fc.asyncProperty(
-          fc.integer({ min: 1, max: 5 }),
-          fc.integer({ min: 1, max: 6 }),
-          fc.constantFrom('exact' as const, 'on-or-after' as const),
-          fc.constantFrom('recurring' as const, 'first-time' as const),
-          fc.boolean(),
-          occurrences(['s', 'r'], 6, -4, 9),
-          async (cohorts, periods, kind, cohort, same, data) => {
-            const e = fresh();
-            await e.eventMany(data.map(({ name, id, bucket }) => ({ name, id, at: day(bucket) })));
-            const returning = same ? 's' : 'r';
-            const result = await retention(
-              {
-                start: e.get('s'),
-                returning: e.get(returning),
-                range: days(0, cohorts),
+    it(
+      'matches the brute-force model on random data',
+      async () => {
+        await fc.assert(
+          fc.asyncProperty(
+            fc.integer({ min: 1, max: 5 }),
+            fc.integer({ min: 1, max: 6 }),
+            fc.constantFrom('exact' as const, 'on-or-after' as const),
+            fc.constantFrom('recurring' as const, 'first-time' as const),
+            fc.boolean(),
+            occurrences(['s', 'r'], 6, -4, 9),
+            async (cohorts, periods, kind, cohort, same, data) => {
+              const e = fresh();
+              await e.eventMany(data.map(({ name, id, bucket }) => ({ name, id, at: day(bucket) })));
+              const returning = same ? 's' : 'r';
+              const result = await retention(
+                {
+                  start: e.get('s'),
+                  returning: e.get(returning),
+                  range: days(0, cohorts),
+                  periods,
+                  kind,
+                  cohort,
+                  breakdown: [e.get('r')],
+                },
+                e,
+              );
+              const model = new Model(data);
+              const expected = modelRetention(model, 's', returning, cohorts, periods, 6, kind, cohort, -10);
+              expect(
+                result.rows.map((r) => ({ size: r.size, cells: r.cells.map((c) => c.retained) })),
+              ).toEqual(expected);
+              const inR = (id: number) => model.buckets(id, 'r', 0, Math.min(cohorts, 7) - 1).length > 0;
+              const segment = modelRetention(
+                model,
+                's',
+                returning,
+                cohorts,
                 periods,
+                6,
                 kind,
                 cohort,
-                breakdown: [e.get('r')],
-              },
-              e,
-            );
-            const model = new Model(data);
-            const expected = modelRetention(model, 's', returning, cohorts, periods, 6, kind, cohort, -10);
-            expect(result.rows.map((r) => ({ size: r.size, cells: r.cells.map((c) => c.retained) }))).toEqual(
-              expected,
-            );
-            const inR = (id: number) => model.buckets(id, 'r', 0, Math.min(cohorts, 7) - 1).length > 0;
-            const segment = modelRetention(
-              model,
-              's',
-              returning,
-              cohorts,
-              periods,
-              6,
-              kind,
-              cohort,
-              -10,
-              inR,
-            );
-            expect(
-              result.breakdowns[0]!.rows.map((r) => ({
-                size: r.size,
-                cells: r.cells.map((c) => c.retained),
-              })),
-            ).toEqual(segment);
-          },
-        ),
-        { numRuns: kind === 'memory' ? 200 : 30 },
-      );
-    }, MODEL_TIMEOUT);
+                -10,
+                inR,
+              );
+              expect(
+                result.breakdowns[0]!.rows.map((r) => ({
+                  size: r.size,
+                  cells: r.cells.map((c) => c.retained),
+                })),
+              ).toEqual(segment);
+            },
+          ),
+          { numRuns: kind === 'memory' ? 200 : 30 },
+        );
+      },
+      MODEL_TIMEOUT,
+    );
   });
 
   describe('lifecycle', () => {
@@ -192,29 +196,33 @@ describeEachBackend((make, kind) => {
       expect(result.periods[1]!.active).toBe(2);
     });
 
-    it('matches the brute-force model on random data', async () => {
-      await fc.assert(
-        fc.asyncProperty(
-          fc.integer({ min: 1, max: 6 }),
-          occurrences(['a'], 6, -4, 6),
-          async (periods, data) => {
-            const e = fresh();
-            await e.eventMany(data.map(({ name, id, bucket }) => ({ name, id, at: day(bucket) })));
-            const result = await lifecycle({ query: e.get('a'), range: days(0, periods) }, e);
-            const expected = modelLifecycle(new Model(data), 'a', Math.min(periods, 7), -10);
-            expect(
-              result.periods.map(({ new: n, returning, resurrecting, dormant }) => ({
-                new: n,
-                returning,
-                resurrecting,
-                dormant,
-              })),
-            ).toEqual(expected);
-          },
-        ),
-        { numRuns: kind === 'memory' ? 200 : 30 },
-      );
-    }, MODEL_TIMEOUT);
+    it(
+      'matches the brute-force model on random data',
+      async () => {
+        await fc.assert(
+          fc.asyncProperty(
+            fc.integer({ min: 1, max: 6 }),
+            occurrences(['a'], 6, -4, 6),
+            async (periods, data) => {
+              const e = fresh();
+              await e.eventMany(data.map(({ name, id, bucket }) => ({ name, id, at: day(bucket) })));
+              const result = await lifecycle({ query: e.get('a'), range: days(0, periods) }, e);
+              const expected = modelLifecycle(new Model(data), 'a', Math.min(periods, 7), -10);
+              expect(
+                result.periods.map(({ new: n, returning, resurrecting, dormant }) => ({
+                  new: n,
+                  returning,
+                  resurrecting,
+                  dormant,
+                })),
+              ).toEqual(expected);
+            },
+          ),
+          { numRuns: kind === 'memory' ? 200 : 30 },
+        );
+      },
+      MODEL_TIMEOUT,
+    );
   });
 
   describe('stickiness', () => {
@@ -244,33 +252,37 @@ describeEachBackend((make, kind) => {
       expect(result.periods[0]!.counts).toHaveLength(28);
     });
 
-    it('matches the brute-force model on random data, with a breakdown', async () => {
-      await fc.assert(
-        fc.asyncProperty(occurrences(['a', 'b'], 70, -2, 13), async (data) => {
-          const e = new Events(backend, {
-            now: () => new Date(Date.UTC(2026, 11, 1)),
-            resolutions: ['day'],
-            prefix: `sticky${namespaces++}`,
-          });
-          await e.eventMany(data.map(({ name, id, bucket }) => ({ name, id, at: day(bucket) })));
-          const result = await stickiness(
-            { query: e.get('a'), range: weekrange(midnight(0), midnight(14)), breakdown: [e.get('b')] },
-            e,
-          );
-          const model = new Model(data);
-          expect(result.periods.map((p) => p.counts)).toEqual([
-            modelStickiness(model, 'a', 0, 7),
-            modelStickiness(model, 'a', 7, 7),
-          ]);
-          const inB = (id: number) => model.buckets(id, 'b', 0, 13).length > 0;
-          expect(result.breakdowns[0]!.map((p) => p.counts)).toEqual([
-            modelStickiness(model, 'a', 0, 7, inB),
-            modelStickiness(model, 'a', 7, 7, inB),
-          ]);
-        }),
-        { numRuns: kind === 'memory' ? 100 : 20 },
-      );
-    }, MODEL_TIMEOUT);
+    it(
+      'matches the brute-force model on random data, with a breakdown',
+      async () => {
+        await fc.assert(
+          fc.asyncProperty(occurrences(['a', 'b'], 70, -2, 13), async (data) => {
+            const e = new Events(backend, {
+              now: () => new Date(Date.UTC(2026, 11, 1)),
+              resolutions: ['day'],
+              prefix: `sticky${namespaces++}`,
+            });
+            await e.eventMany(data.map(({ name, id, bucket }) => ({ name, id, at: day(bucket) })));
+            const result = await stickiness(
+              { query: e.get('a'), range: weekrange(midnight(0), midnight(14)), breakdown: [e.get('b')] },
+              e,
+            );
+            const model = new Model(data);
+            expect(result.periods.map((p) => p.counts)).toEqual([
+              modelStickiness(model, 'a', 0, 7),
+              modelStickiness(model, 'a', 7, 7),
+            ]);
+            const inB = (id: number) => model.buckets(id, 'b', 0, 13).length > 0;
+            expect(result.breakdowns[0]!.map((p) => p.counts)).toEqual([
+              modelStickiness(model, 'a', 0, 7, inB),
+              modelStickiness(model, 'a', 7, 7, inB),
+            ]);
+          }),
+          { numRuns: kind === 'memory' ? 100 : 20 },
+        );
+      },
+      MODEL_TIMEOUT,
+    );
   });
 
   describe('breakdownCounts', () => {
