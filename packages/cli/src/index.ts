@@ -4,6 +4,7 @@ export type { Io, Writer } from './io.js';
 export type { ReportData } from './report/data.js';
 export { renderReport } from './report/html.js';
 export { run } from './run.js';
+export type { InternalErrorListener } from './serve/errors.js';
 export type { LimitOptions } from './serve/limit.js';
 export { buildServer, type ServerOptions } from './serve/server.js';
 export { VERSION } from './version.js';
