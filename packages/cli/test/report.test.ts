@@ -7,28 +7,12 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { cohort, funnel, lifecycle, retention, stickiness } from '@porpoise/events';
 import { dayrange, weekrange } from '@porpoise/timerange';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasChromium, launchChromium, requireChromium } from './chromium.js';
 import { demoLibrary, MEMORY_DEMO, REPO_ROOT, spawnCli, TMP } from './support.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-
-if (!hasChromium) {
-  const line = '!'.repeat(78);
-  console.warn(
-    `\n${line}\n!! SKIPPED: ${CHROMIUM} not found: the HTML report is not checked in a browser.\n!! Install it (apt-get install -y chromium) to run these tests.\n${line}\n`,
-  );
-}
-
-// Under CI a green run that never opened the report would prove nothing.
-describe.runIf(!hasChromium && process.env.CI === 'true')('the report in Chromium under CI', () => {
-  it('needs /usr/bin/chromium', () => {
-    throw new Error(
-      `${CHROMIUM} is missing and CI=true requires the report tests to run (apt-get install -y chromium)`,
-    );
-  });
-});
+requireChromium('the HTML report');
 
 interface Opened {
   page: Page;
@@ -42,19 +26,7 @@ describe.skipIf(!hasChromium)('porpoise report in headless Chromium', () => {
   const pages: Page[] = [];
 
   beforeAll(async () => {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     for (const page of pages) await page.close();

@@ -3,35 +3,19 @@
  * operator, change the range, open every view; the numbers shown are the library's, the
  * view survives a reload, nothing logs an error and no request leaves the server's origin.
  */
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Analytics } from '@porpoise/analytics';
 import { type Events, funnel, lifecycle, retention } from '@porpoise/events';
 import { dayrange, weekrange } from '@porpoise/timerange';
 import type { FastifyInstance } from 'fastify';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_FUNNEL, DEMO_NOW } from '../src/demo/seed.js';
 import { buildServer } from '../src/serve/server.js';
+import { hasChromium, launchChromium, requireChromium } from './chromium.js';
 import { demoLibrary, TMP } from './support.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-
-if (!hasChromium) {
-  const line = '!'.repeat(78);
-  console.warn(
-    `\n${line}\n!! SKIPPED: ${CHROMIUM} not found: the serve page is not checked in a browser.\n!! Install it (apt-get install -y chromium) to run these tests.\n${line}\n`,
-  );
-}
-
-describe.runIf(!hasChromium && process.env.CI === 'true')('the serve page in Chromium under CI', () => {
-  it('needs /usr/bin/chromium', () => {
-    throw new Error(
-      `${CHROMIUM} is missing and CI=true requires the page tests to run (apt-get install -y chromium)`,
-    );
-  });
-});
+requireChromium('the serve page');
 
 const at = { now: DEMO_NOW };
 
@@ -73,16 +57,7 @@ describe.skipIf(!hasChromium)('porpoise serve page in headless Chromium', () => 
     guarded = buildServer({ analytics, zone: 'UTC', now: () => DEMO_NOW, token: 'page-token-123' });
     origin = (await app.listen({ port: 0, host: '127.0.0.1' })).replace(/\/$/, '');
     guardedOrigin = (await guarded.listen({ port: 0, host: '127.0.0.1' })).replace(/\/$/, '');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-      ],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
