@@ -15,7 +15,7 @@ import { RedisBackend, type WriteOp } from '@porpoise/storage';
 import { BucketKeyer, dayrange } from '@porpoise/timerange';
 import { Redis } from 'ioredis';
 import { startRedis } from './redis-server.js';
-import { compare, markdown, millis, type Row, rate } from './report.js';
+import { compare, logRow, markdown, millis, type Row, rate } from './report.js';
 
 const { values: args } = parseArgs({
   options: { quick: { type: 'boolean', default: false } },
@@ -26,12 +26,7 @@ const NOW = new Date('2026-11-24T12:00:00Z');
 const now = () => NOW;
 const rows: Row[] = [];
 
-function log(row: Row): void {
-  rows.push(row);
-  console.log(
-    `${row.scenario}: ${row.ours} vs ${row.baseline} (${row.ratio})${row.met === false ? '  << goal missed' : ''}`,
-  );
-}
+const log = (row: Row): void => logRow(rows, row);
 
 // xorshift32: a float LCG loses its low bits to rounding and cycles short.
 let seed = 42;

@@ -13,7 +13,7 @@ import { Identities } from '@porpoise/identity';
 import { RedisBackend } from '@porpoise/storage';
 import { Redis } from 'ioredis';
 import { startRedis } from './redis-server.js';
-import { bytes, markdown, type Row, rate } from './report.js';
+import { bytes, logRow, markdown, type Row, rate } from './report.js';
 
 const { values: args } = parseArgs({
   options: { quick: { type: 'boolean', default: false } },
@@ -25,12 +25,7 @@ const BATCH = 10_000;
 const NOW = new Date('2026-11-24T12:00:00Z');
 const rows: Row[] = [];
 
-function log(row: Row): void {
-  rows.push(row);
-  console.log(
-    `${row.scenario}: ${row.ours} vs ${row.baseline} (${row.ratio})${row.met === false ? '  << goal missed' : ''}`,
-  );
-}
+const log = (row: Row): void => logRow(rows, row);
 
 async function timed(fn: () => Promise<unknown>): Promise<number> {
   const started = performance.now();

@@ -12,7 +12,7 @@ import { BucketKeyer, dayrange, hourrange, weekrange } from '@porpoise/timerange
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { startRedis } from './redis-server.js';
-import { bytes, compare, markdown, median, millis, type Row, rate, write } from './report.js';
+import { bytes, compare, logRow, markdown, median, millis, type Row, rate, write } from './report.js';
 
 // allowPositionals: `pnpm bench -- --quick` passes a literal '--' through.
 const { values: args } = parseArgs({
@@ -30,12 +30,7 @@ const random = () => {
   return seed / 2 ** 31;
 };
 
-function log(row: Row): void {
-  rows.push(row);
-  console.log(
-    `${row.scenario}: ${row.ours} vs ${row.baseline} (${row.ratio})${row.met === false ? '  << goal missed' : ''}`,
-  );
-}
+const log = (row: Row): void => logRow(rows, row);
 
 async function flush(client: Redis): Promise<void> {
   await client.flushall();
@@ -68,17 +63,19 @@ async function main(): Promise<void> {
       at: NOW.getTime() - Math.floor(random() * DAY),
     }));
     {
-      const events = new Events(backend, { now });
       // Steady state, as in a long-running ingest process: a warm-up batch first, then the
       // median of 3 runs, each into an empty server.
-      await events.eventMany(records.slice(0, 100_000));
-      const runs: number[] = [];
-      for (let run = 0; run < 3; run++) {
+      const steady = async (events: Events): Promise<number> => {
+        await events.eventMany(records.slice(0, 100_000));
+        const runs: number[] = [];
+        for (let run = 0; run < 3; run++) {
+          await flush(client);
+          runs.push(await median(1, () => events.eventMany(records)));
+        }
         await flush(client);
-        runs.push(await median(1, () => events.eventMany(records)));
-      }
-      const ours = runs.sort((a, b) => a - b)[1]!;
-      await flush(client);
+        return runs.sort((a, b) => a - b)[1]!;
+      };
+      const ours = await steady(new Events(backend, { now }));
       const keyer = new BucketKeyer();
       const units = ['hour', 'day', 'week', 'month'] as const;
       const baseline = await median(1, async () => {
@@ -100,15 +97,7 @@ async function main(): Promise<void> {
         goal: '≥ 2 M/s and ≥ 10×',
         met: (n / ours) * 1000 >= 2e6 && baseline / ours >= 10,
       });
-      const nodeEvents = new Events(nodeBackend, { now });
-      await nodeEvents.eventMany(records.slice(0, 100_000));
-      const nodeRuns: number[] = [];
-      for (let run = 0; run < 3; run++) {
-        await flush(client);
-        nodeRuns.push(await median(1, () => nodeEvents.eventMany(records)));
-      }
-      const viaNode = nodeRuns.sort((a, b) => a - b)[1]!;
-      await flush(client);
+      const viaNode = await steady(new Events(nodeBackend, { now }));
       log(clients(`1b. the same ingest through node-redis`, rate(n, viaNode), rate(n, ours), viaNode / ours));
     }
     {

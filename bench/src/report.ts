@@ -11,6 +11,14 @@ export interface Row {
   met: boolean | null;
 }
 
+/** Keep `row` for the table and print it as it is measured. */
+export function logRow(rows: Row[], row: Row): void {
+  rows.push(row);
+  console.log(
+    `${row.scenario}: ${row.ours} vs ${row.baseline} (${row.ratio})${row.met === false ? '  << goal missed' : ''}`,
+  );
+}
+
 export function markdown(
   rows: readonly Row[],
   context: { redis: string; quick: boolean; seconds: number },
